@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+// elutq: 2-bit HLQ language models on the CPU, with bit-serial lookup-table kernels.
+import PackageDescription
+
+let package = Package(
+    name: "elutq",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "elutq", targets: ["elutq"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // SIMD table-build and table-lookup kernels with runtime ISA dispatch. The only C in the engine.
+        .target(name: "CLUTKernels"),
+        // HLQ math: alternating fit, uniform baseline, packing into the kernel layout. No I/O.
+        .target(name: "HLQ", dependencies: ["CLUTKernels"]),
+        // Packed-matrix views, the thread pool, LUT GEMV/GEMM and the float ops.
+        .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ"]),
+        // Model files: GGUF and safetensors importers, the .hlq reader and writer.
+        .target(name: "ModelFile"),
+        // The transformer, tokenizer, sampler and perplexity on top of the engine.
+        .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
+        .executableTarget(
+            name: "elutq",
+            dependencies: [
+                "Engine", "HLQ", "ModelFile", "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "HLQTests", dependencies: ["HLQ"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels"]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+#include "lut_kernels.h"

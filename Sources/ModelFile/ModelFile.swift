@@ -1,0 +1,1 @@
+// ModelFile module.
