@@ -15,10 +15,12 @@ let package = Package(
     targets: [
         // SIMD table-build and table-lookup kernels with runtime ISA dispatch. The only C in the engine.
         .target(name: "CLUTKernels"),
+        // The fork-join thread pool shared by the quantizer and the engine.
+        .target(name: "Parallel", dependencies: ["CLUTKernels"]),
         // HLQ math: alternating fit, uniform baseline, packing into the kernel layout. No I/O.
-        .target(name: "HLQ", dependencies: ["CLUTKernels"]),
-        // Packed-matrix views, the thread pool, LUT GEMV/GEMM and the float ops.
-        .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ"]),
+        .target(name: "HLQ", dependencies: ["CLUTKernels", "Parallel"]),
+        // Packed-matrix views, LUT GEMV/GEMM and the float ops.
+        .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ", "Parallel"]),
         // Model files: GGUF and safetensors importers, the .hlq reader and writer.
         .target(name: "ModelFile"),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
@@ -26,11 +28,13 @@ let package = Package(
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime",
+                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "HLQTests", dependencies: ["HLQ"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels"]),
+        // Helpers shared by the test targets: seeded random data and locating the real model.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HLQTests", dependencies: ["HLQ", "Parallel", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ"]),

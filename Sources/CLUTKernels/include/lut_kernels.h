@@ -1,1 +1,119 @@
+// Bit-serial lookup-table kernels for HLQ matrices: the only C in elutq.
+//
+// This header is the one place the packed weight layout and the activation-table layout are defined.
+// The Swift packer (HLQ/PackedLayout.swift), the .hlq file format and every ISA path follow it.
+//
+// ---------------------------------------------------------------------------------------------
+// The quantized matrix
+//
+// A matrix has N rows (outputs) and K columns (inputs). Each row is cut into groups of G columns
+// (G a multiple of 32, at most 1024); the last group is shorter when K is not a multiple of G.
+// Columns are padded with zeros up to Kp = K rounded up to 16, rows up to Np = N rounded up to 32.
+// A group holds B bit planes (1 <= B <= 4) and is reconstructed as
+//
+//     w = sum_i s_i * (b_i - 1/2) + m          b_i in {0, 1}
+//
+// where s_i is the free per-plane scale and m the group's midpoint. (The paper's zero z is
+// m - sum_i s_i / 2; storing the midpoint lets the kernel use centred, mirror-symmetric tables.)
+//
+// bits: row blocks of 32 rows, one after another. Inside a row block, for each group j, for each
+// plane i, for each quad u of the group (16 columns: four 4-column slices q = 4u .. 4u+3), 64 bytes:
+//
+//     byte 2r     = nib(r, 4u+0) | nib(r, 4u+2) << 4        r = row within the block, 0..31
+//     byte 2r + 1 = nib(r, 4u+1) | nib(r, 4u+3) << 4
+//
+// where nib(r, q) holds plane i's bits of columns 4q .. 4q+3 of row r, column 4q+t in bit t.
+// A row block takes B * Kp * 4 bytes, and group j starts j * (G / 16) * B * 64 bytes into it.
+//
+// params: IEEE half floats, for each row block, for each group, (B + 1) runs of 32 values:
+//     s_0[32 rows], s_1[32 rows], ..., s_{B-1}[32 rows], m[32 rows]
+//
+// Padded rows and columns carry zero scales and midpoints.
+//
+// ---------------------------------------------------------------------------------------------
+// The activation tables (built once per input vector, shared by every matrix that reads it)
+//
+// For each slice q of 4 inputs x[4q .. 4q+3], the 16 centred partial sums
+//     T[q][p] = sum_t (bit_t(p) - 1/2) * x[4q + t]          p = 0..15
+// are mirror symmetric (T[q][15 - p] = -T[q][p]). Each group j gets one scale
+//     scale[j] = max |T| over the group's slices / 127
+// and the table stores U[q][p] = round(T[q][p] / scale[j]) + 128 as a byte in 1..255.
+// Layout: tables[Kp / 4][16] bytes, so a quad of four slices is 64 contiguous bytes, which is one
+// AVX-512 register, two AVX2 registers or four NEON registers. sums[j] is the exact float sum of
+// the group's inputs, which carries the midpoint term.
+//
+// For row r, group j, the kernel computes with integer lookups only
+//     L_i = sum over the group's slices of U[q][nib_i(r, q)] - 128 * slices
+//     y_r += scale[j] * (sum_i s_i * L_i) + m * sums[j]
+// and no weight is ever expanded to float.
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A packed HLQ matrix, used in place (for example from a memory-mapped model file).
+typedef struct elutq_lut_matrix {
+    const uint8_t *bits;      ///< packed bit planes, layout above
+    const uint16_t *params;   ///< half-float scales and midpoints, layout above
+    int32_t rows;             ///< N
+    int32_t cols;             ///< K
+    int32_t planes;           ///< B, 1..4
+    int32_t group_size;       ///< G, a multiple of 32, at most 1024
+} elutq_lut_matrix;
+
+/// Tables for `count` input vectors, one after another, each as built by elutq_build_tables.
+typedef struct elutq_lut_tables {
+    const uint8_t *tables;    ///< [count][Kp / 4][16]
+    const float *scales;      ///< [count][groups]
+    const float *sums;        ///< [count][groups]
+    int32_t count;            ///< number of input vectors
+    int32_t cols;             ///< K, must match the matrix
+    int32_t group_size;       ///< G, must match the matrix
+} elutq_lut_tables;
+
+/// The instruction-set paths, in order of preference.
+typedef enum elutq_isa {
+    ELUTQ_ISA_SCALAR = 0,
+    ELUTQ_ISA_AVX2 = 1,          ///< vpshufb, with avx2 + fma + f16c
+    ELUTQ_ISA_AVX512_VBMI = 2,   ///< vpermb, with avx512 f/bw/vbmi
+    ELUTQ_ISA_NEON = 3,          ///< tbl, aarch64 only
+} elutq_isa;
+
+/// Kp: the column count padded to a whole quad of 16.
+int32_t elutq_padded_cols(int32_t cols);
+/// Number of column groups (the last one may be short).
+int32_t elutq_group_count(int32_t cols, int32_t group_size);
+/// Bytes of `bits` for a matrix.
+int64_t elutq_bits_bytes(int32_t rows, int32_t cols, int32_t planes);
+/// Number of half floats in `params` for a matrix.
+int64_t elutq_params_count(int32_t rows, int32_t cols, int32_t planes, int32_t group_size);
+
+/// Build the tables, group scales and group sums for one input vector x[cols].
+/// tables needs Kp * 4 bytes; scales and sums need one float per group.
+void elutq_build_tables(const float *x, int32_t cols, int32_t group_size,
+                        uint8_t *tables, float *scales, float *sums);
+
+/// y[v * ldy + row] = (A x_v)[row] for every input vector v and the rows of row blocks
+/// [block_begin, block_end) (32 rows each; rows past N are not written). Threads split row blocks.
+void elutq_lut_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x,
+                      float *y, int64_t ldy, int32_t block_begin, int32_t block_end);
+
+/// The path elutq_lut_matmul uses now: the best one this CPU supports, unless forced.
+elutq_isa elutq_active_isa(void);
+/// Whether this CPU (and build) can run a path.
+int elutq_isa_supported(elutq_isa isa);
+/// Force a supported path (tests compare every path with the scalar one). Returns 0 if unsupported.
+int elutq_force_isa(elutq_isa isa);
+/// A short name such as "avx512vbmi".
+const char *elutq_isa_name(elutq_isa isa);
+
+/// A CPU spin-wait hint (pause / yield) for the thread pool's bounded spin.
+void elutq_cpu_relax(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,125 @@
+// The AVX-512 VBMI path: one vpermb picks four slices' table entries at once.
+//
+// A quad's 64 table bytes fill one register. Each weight byte holds two nibbles; the low nibbles of
+// a row's two bytes index slices 0 and 1, the high nibbles slices 2 and 3, so after one vpermb per
+// nibble half the two lookups of a row sit side by side and vpmaddubsw adds them into an int16.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include "lut_internal.h"
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vl,avx512dq,fma,f16c")))
+
+/// Sum of one plane's lookups for 32 rows over a group's quads, offset removed, as 32 int16.
+AVX512_TARGET static inline __m512i plane_lookups(const uint8_t *w, const uint8_t *t, int32_t quads) {
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+    const __m512i slices_01 = _mm512_set1_epi16(0x1000);  // even bytes read slice 0, odd bytes slice 1
+    const __m512i slices_23 = _mm512_set1_epi16(0x3020);  // even bytes read slice 2, odd bytes slice 3
+    const __m512i ones = _mm512_set1_epi8(1);
+    __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();
+    for (int32_t u = 0; u < quads; u++) {
+        const __m512i weights = _mm512_loadu_si512(w + 64 * u);
+        const __m512i table = _mm512_loadu_si512(t + 64 * u);
+        // (a & b) | c is ternary-logic 0xEA
+        const __m512i lo = _mm512_ternarylogic_epi32(weights, low_nibbles, slices_01, 0xEA);
+        const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(weights, 4), low_nibbles, slices_23, 0xEA);
+        sum_lo = _mm512_add_epi16(sum_lo, _mm512_maddubs_epi16(_mm512_permutexvar_epi8(lo, table), ones));
+        sum_hi = _mm512_add_epi16(sum_hi, _mm512_maddubs_epi16(_mm512_permutexvar_epi8(hi, table), ones));
+    }
+    const __m512i sum = _mm512_add_epi16(sum_lo, sum_hi);
+    return _mm512_sub_epi16(sum, _mm512_set1_epi16((short)(512 * quads)));
+}
+
+AVX512_TARGET void lut_matmul_avx512vbmi(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y,
+                                         int64_t ldy, int32_t block_begin, int32_t block_end) {
+    const lut_geometry g = lut_geometry_of(a);
+    const int32_t planes = a->planes;
+    __m512 out[LUT_BATCH_CHUNK][2];
+    for (int32_t block = block_begin; block < block_end; block++) {
+        const uint8_t *block_bits = a->bits + block * g.block_bytes;
+        const uint16_t *block_params = a->params + block * g.block_params;
+        const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
+        for (int32_t v0 = 0; v0 < x->count; v0 += LUT_BATCH_CHUNK) {
+            const int32_t vectors = x->count - v0 < LUT_BATCH_CHUNK ? x->count - v0 : LUT_BATCH_CHUNK;
+            for (int32_t v = 0; v < vectors; v++) out[v][0] = out[v][1] = _mm512_setzero_ps();
+            for (int32_t j = 0; j < g.groups; j++) {
+                const int32_t quads = lut_quads_in_group(&g, j);
+                const uint8_t *group_bits = block_bits + (int64_t)j * g.group_quads * planes * 64;
+                const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+                __m512 scale[4][2];
+                for (int32_t i = 0; i < planes; i++) {
+                    scale[i][0] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
+                    scale[i][1] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
+                }
+                const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
+                const __m512 mid_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes + 16)));
+                for (int32_t v = 0; v < vectors; v++) {
+                    const int64_t vector = v0 + v;
+                    const uint8_t *group_tables = x->tables + vector * g.table_stride + (int64_t)j * a->group_size * 4;
+                    __m512 planes_lo = _mm512_setzero_ps(), planes_hi = _mm512_setzero_ps();
+                    for (int32_t i = 0; i < planes; i++) {
+                        const __m512i sum = plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads);
+                        const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sum)));
+                        const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sum, 1)));
+                        planes_lo = _mm512_fmadd_ps(lo, scale[i][0], planes_lo);
+                        planes_hi = _mm512_fmadd_ps(hi, scale[i][1], planes_hi);
+                    }
+                    const __m512 table_scale = _mm512_set1_ps(x->scales[vector * g.groups + j]);
+                    const __m512 group_sum = _mm512_set1_ps(x->sums[vector * g.groups + j]);
+                    out[v][0] = _mm512_fmadd_ps(planes_lo, table_scale, out[v][0]);
+                    out[v][1] = _mm512_fmadd_ps(planes_hi, table_scale, out[v][1]);
+                    out[v][0] = _mm512_fmadd_ps(mid_lo, group_sum, out[v][0]);
+                    out[v][1] = _mm512_fmadd_ps(mid_hi, group_sum, out[v][1]);
+                }
+            }
+            const __mmask16 mask_lo = valid_rows >= 16 ? 0xFFFF : (__mmask16)((1u << valid_rows) - 1);
+            const __mmask16 mask_hi = valid_rows >= 32 ? 0xFFFF : valid_rows <= 16 ? 0 : (__mmask16)((1u << (valid_rows - 16)) - 1);
+            for (int32_t v = 0; v < vectors; v++) {
+                float *dst = y + (v0 + v) * ldy + (int64_t)block * 32;
+                _mm512_mask_storeu_ps(dst, mask_lo, out[v][0]);
+                _mm512_mask_storeu_ps(dst + 16, mask_hi, out[v][1]);
+            }
+        }
+    }
+}
+
+/// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register.
+AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
+                                           uint8_t *tables, float *scales, float *sums) {
+    const int32_t kp = elutq_padded_cols(cols);
+    const int32_t groups = elutq_group_count(cols, group_size);
+    const __m512 sign[4] = {
+        _mm512_setr_ps(-.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f),
+        _mm512_setr_ps(-.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f),
+        _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f),
+        _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f),
+    };
+    __m512 centred[1024 / 4];
+    for (int32_t j = 0; j < groups; j++) {
+        const int32_t begin = j * group_size;
+        const int32_t end = begin + group_size < kp ? begin + group_size : kp;
+        const int32_t slices = (end - begin) / 4;
+        __m512 maxabs = _mm512_setzero_ps();
+        for (int32_t s = 0; s < slices; s++) {
+            const int32_t c = begin + 4 * s;
+            float in[4];
+            for (int t = 0; t < 4; t++) in[t] = c + t < cols ? x[c + t] : 0.0f;
+            __m512 v = _mm512_mul_ps(sign[0], _mm512_set1_ps(in[0]));
+            v = _mm512_fmadd_ps(sign[1], _mm512_set1_ps(in[1]), v);
+            v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
+            v = _mm512_fmadd_ps(sign[3], _mm512_set1_ps(in[3]), v);
+            centred[s] = v;
+            maxabs = _mm512_max_ps(maxabs, _mm512_abs_ps(v));
+        }
+        const float largest = _mm512_reduce_max_ps(maxabs);
+        const __m512 inverse = _mm512_set1_ps(largest > 0 ? 127.0f / largest : 0.0f);
+        const __m512i offset = _mm512_set1_epi32(128);
+        uint8_t *out = tables + (int64_t)begin * 4;
+        for (int32_t s = 0; s < slices; s++) {
+            const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse)), offset);
+            _mm_storeu_si128((__m128i *)(out + 16 * s), _mm512_cvtepi32_epi8(q));
+        }
+        scales[j] = largest / 127.0f;
+        sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
+    }
+}
+#endif

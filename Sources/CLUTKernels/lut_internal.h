@@ -1,0 +1,75 @@
+// Private to the kernels: the derived geometry every ISA path walks, and the per-ISA entry points.
+#pragma once
+
+#include "lut_kernels.h"
+
+/// Offsets and counts derived once per call from a matrix, so each path walks the layout the same way.
+typedef struct lut_geometry {
+    int32_t padded_cols;      // Kp
+    int32_t groups;           // number of groups
+    int32_t group_quads;      // quads in a full group (G / 16)
+    int32_t last_group_quads; // quads in the last group
+    int64_t block_bytes;      // bytes of one row block of bits
+    int64_t block_params;     // half floats of params for one row block
+    int64_t table_stride;     // bytes of tables per input vector (Kp * 4)
+} lut_geometry;
+
+static inline lut_geometry lut_geometry_of(const elutq_lut_matrix *a) {
+    lut_geometry g;
+    g.padded_cols = elutq_padded_cols(a->cols);
+    g.groups = elutq_group_count(a->cols, a->group_size);
+    g.group_quads = a->group_size / 16;
+    g.last_group_quads = (g.padded_cols - (g.groups - 1) * a->group_size) / 16;
+    g.block_bytes = (int64_t)a->planes * g.padded_cols * 4;
+    g.block_params = (int64_t)g.groups * (a->planes + 1) * 32;
+    g.table_stride = (int64_t)g.padded_cols * 4;
+    return g;
+}
+
+static inline int32_t lut_quads_in_group(const lut_geometry *g, int32_t j) {
+    return j == g->groups - 1 ? g->last_group_quads : g->group_quads;
+}
+
+/// IEEE half to float, exactly, without F16C (the scalar and NEON paths use it).
+static inline float lut_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign;
+    } else {  // subnormal half: renormalise
+        int shift = 0;
+        while ((mantissa & 0x400) == 0) { mantissa <<= 1; shift++; }
+        bits = sign | ((uint32_t)(113 - shift) << 23) | ((mantissa & 0x3FF) << 13);
+    }
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/// Vectors per chunk of the batched kernels: float accumulators for a chunk stay on the stack.
+#define LUT_BATCH_CHUNK 64
+
+/// Exact float sum of x[begin..<end] (accumulated in double); every table builder uses it.
+float lut_group_sum(const float *x, int32_t begin, int32_t end);
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
+                             uint8_t *tables, float *scales, float *sums);
+void lut_matmul_scalar(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
+                       int32_t block_begin, int32_t block_end);
+#if defined(__x86_64__) || defined(__i386__)
+void lut_matmul_avx2(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
+                     int32_t block_begin, int32_t block_end);
+void lut_matmul_avx512vbmi(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
+                           int32_t block_begin, int32_t block_end);
+void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
+                             uint8_t *tables, float *scales, float *sums);
+#endif
+#if defined(__aarch64__)
+void lut_matmul_neon(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
+                     int32_t block_begin, int32_t block_end);
+#endif

@@ -1,0 +1,52 @@
+// Activation tables: the scalar builder, which every other builder must match bit for bit.
+#include <math.h>
+#include "lut_internal.h"
+
+float lut_group_sum(const float *x, int32_t begin, int32_t end) {
+    double sum = 0;
+    for (int32_t c = begin; c < end; c++) sum += x[c];
+    return (float)sum;
+}
+
+/// Centred partial sums of one slice, in a fixed order of operations: products by +-1/2 are exact,
+/// so a vector path doing the same adds in the same order produces the same floats.
+static inline void centred_sums(const float in[4], float out[16]) {
+    for (int p = 0; p < 16; p++) {
+        float v = ((p & 1) ? 0.5f : -0.5f) * in[0];
+        v += ((p & 2) ? 0.5f : -0.5f) * in[1];
+        v += ((p & 4) ? 0.5f : -0.5f) * in[2];
+        v += ((p & 8) ? 0.5f : -0.5f) * in[3];
+        out[p] = v;
+    }
+}
+
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
+                             uint8_t *tables, float *scales, float *sums) {
+    const int32_t kp = elutq_padded_cols(cols);
+    const int32_t groups = elutq_group_count(cols, group_size);
+    float centred[1024 / 4][16];   // one group's slices, G <= 1024
+    for (int32_t j = 0; j < groups; j++) {
+        const int32_t begin = j * group_size;
+        const int32_t end = begin + group_size < kp ? begin + group_size : kp;
+        const int32_t slices = (end - begin) / 4;
+        float maxabs = 0;
+        for (int32_t s = 0; s < slices; s++) {
+            float in[4];
+            for (int t = 0; t < 4; t++) {
+                int32_t c = begin + 4 * s + t;
+                in[t] = c < cols ? x[c] : 0.0f;
+            }
+            centred_sums(in, centred[s]);
+            for (int p = 0; p < 16; p++) maxabs = fmaxf(maxabs, fabsf(centred[s][p]));
+        }
+        const float inverse = maxabs > 0 ? 127.0f / maxabs : 0.0f;
+        uint8_t *out = tables + (int64_t)begin * 4;
+        for (int32_t s = 0; s < slices; s++)
+            for (int p = 0; p < 16; p++) {
+                float scaled = centred[s][p] * inverse;
+                out[16 * s + p] = (uint8_t)((int32_t)lrintf(scaled) + 128);
+            }
+        scales[j] = maxabs / 127.0f;
+        sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
+    }
+}

@@ -1,0 +1,60 @@
+import CLUTKernels
+import Parallel
+
+/// Lookup tables for a batch of input vectors: built once per vector, shared by every matrix that reads it.
+///
+/// q, k and v read the same normalised input, as do gate and up, so one build serves several products.
+public final class ActivationTables: @unchecked Sendable {
+    public let cols: Int
+    public let groupSize: Int
+    /// Vectors the buffers can hold.
+    public let capacity: Int
+    /// Vectors built by the last `build`.
+    public private(set) var count = 0
+    private let paddedCols: Int
+    private let groups: Int
+    /// [capacity][Kp / 4][16]
+    private let tables: UnsafeMutablePointer<UInt8>
+    /// [capacity][groups]
+    private let scales: UnsafeMutablePointer<Float>
+    /// [capacity][groups]
+    private let sums: UnsafeMutablePointer<Float>
+
+    public init(cols: Int, groupSize: Int, capacity: Int = 1) {
+        self.cols = cols
+        self.groupSize = groupSize
+        self.capacity = max(1, capacity)
+        paddedCols = Int(elutq_padded_cols(Int32(cols)))
+        groups = Int(elutq_group_count(Int32(cols), Int32(groupSize)))
+        tables = .allocate(capacity: self.capacity * paddedCols * 4)
+        scales = .allocate(capacity: self.capacity * groups)
+        sums = .allocate(capacity: self.capacity * groups)
+    }
+
+    deinit {
+        tables.deallocate()
+        scales.deallocate()
+        sums.deallocate()
+    }
+
+    /// Builds tables for `count` vectors at `x + v * stride`, each `cols` long; vectors split across the pool.
+    public func build(_ x: UnsafePointer<Float>, count: Int, stride: Int, pool: ThreadPool? = nil) {
+        precondition(count <= capacity, "batch of \(count) exceeds table capacity \(capacity)")
+        self.count = count
+        let one = { (v: Int) in
+            elutq_build_tables(x + v * stride, Int32(self.cols), Int32(self.groupSize),
+                               self.tables + v * self.paddedCols * 4, self.scales + v * self.groups, self.sums + v * self.groups)
+        }
+        if let pool, count > 1 {
+            pool.parallelFor(count) { range in range.forEach(one) }
+        } else {
+            (0..<count).forEach(one)
+        }
+    }
+
+    /// The kernels' descriptor of the built batch.
+    var descriptor: elutq_lut_tables {
+        elutq_lut_tables(tables: tables, scales: scales, sums: sums, count: Int32(count),
+                         cols: Int32(cols), group_size: Int32(groupSize))
+    }
+}

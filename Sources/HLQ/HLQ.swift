@@ -1,1 +1,0 @@
-// HLQ module.

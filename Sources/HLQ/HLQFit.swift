@@ -1,0 +1,67 @@
+/// The ELUTQ paper's alternating fit of one group's free per-plane scales and zero.
+///
+/// Start from uniform min-max (s_i = 2^i (max - min) / (2^B - 1), z = min); then alternate
+/// (1) nearest-pattern assignment and (2) the closed-form least-squares solve for (s, z) with the
+/// patterns fixed. Each iterate is rounded to the stored half floats and judged by its real error;
+/// the best one is kept, so the result is never worse than the initialisation.
+enum HLQFit {
+    /// Default cap on alternations; groups of 128 converge in a handful.
+    static let defaultIterations = 20
+
+    static func parameters(_ weights: UnsafeBufferPointer<Float>, planes: Int,
+                           scratch patterns: UnsafeMutableBufferPointer<UInt8>,
+                           iterations: Int = defaultIterations) -> GroupParameters {
+        let (lo, hi) = UniformFit.minMax(weights)
+        let step = (hi - lo) / Float((1 << planes) - 1)
+        var initialScales = SIMD4<Float>.zero
+        for i in 0..<planes { initialScales[i] = Float(1 << i) * step }
+        var current = GroupParameters(scales: initialScales, midpoint: 0.5 * (lo + hi))
+        var best = current
+        var bestError = current.grid(planes: planes).assign(weights, into: patterns)
+        var previousError = bestError
+        for _ in 0..<iterations where bestError > 0 {
+            current = leastSquares(weights, patterns: UnsafeBufferPointer(patterns), planes: planes, current: current)
+            let error = current.grid(planes: planes).assign(weights, into: patterns)
+            if error < bestError {
+                best = current
+                bestError = error
+            }
+            if error >= previousError * (1 - 1e-9) { break }
+            previousError = error
+        }
+        return best
+    }
+
+    /// Step 2: with the patterns fixed, w ≈ Σ_i s_i b_i + z is linear in (s, z). The normal equations
+    /// only need each pattern's count and weight sum, so they cost 2^B accumulators per group.
+    static func leastSquares(_ weights: UnsafeBufferPointer<Float>, patterns: UnsafeBufferPointer<UInt8>,
+                             planes: Int, current: GroupParameters) -> GroupParameters {
+        var counts = SIMD16<Double>.zero, sums = SIMD16<Double>.zero
+        for k in 0..<weights.count {
+            let p = Int(patterns[k])
+            counts[p] += 1
+            sums[p] += Double(weights[k])
+        }
+        let n = planes + 1  // unknowns: s_0 ... s_{B-1}, z
+        var normal = NormalEquations(size: n)
+        for p in 0..<(1 << planes) where counts[p] > 0 {
+            for a in 0..<n where a == planes || (p >> a) & 1 == 1 {
+                normal.rhs[a] += sums[p]
+                for b in 0..<n where b == planes || (p >> b) & 1 == 1 {
+                    normal.matrix[a * n + b] += counts[p]
+                }
+            }
+        }
+        var fallback = SIMD8<Double>.zero
+        for i in 0..<planes { fallback[i] = Double(current.scales[i]) }
+        fallback[planes] = Double(current.zero(planes: planes))
+        let solution = normal.solve(fallback: fallback)
+        var scales = SIMD4<Float>.zero
+        var midpoint = Float(solution[planes])
+        for i in 0..<planes {
+            scales[i] = Float(solution[i])
+            midpoint += 0.5 * scales[i]
+        }
+        return GroupParameters(scales: scales, midpoint: midpoint)
+    }
+}

@@ -1,0 +1,113 @@
+import CLUTKernels
+import Engine
+import HLQ
+import Parallel
+import Testing
+import TestSupport
+
+/// The kernels against a float reference computed from the same HLQ parameters, and every ISA path
+/// against the scalar path.
+@Suite(.serialized) struct LUTKernelTests {
+    struct Shape: CustomStringConvertible, Sendable {
+        let rows, cols, planes, groupSize, batch: Int
+        var description: String { "\(rows)x\(cols) B\(planes) g\(groupSize) M\(batch)" }
+    }
+
+    /// Tails everywhere: rows not a multiple of 32, columns not a multiple of 16 or of the group,
+    /// a short last group, every plane count, and batches past the kernels' 64-vector chunk.
+    static let shapes: [Shape] = [
+        Shape(rows: 37, cols: 100, planes: 1, groupSize: 32, batch: 1),
+        Shape(rows: 64, cols: 576, planes: 2, groupSize: 128, batch: 1),
+        Shape(rows: 96, cols: 200, planes: 3, groupSize: 64, batch: 3),
+        Shape(rows: 33, cols: 48, planes: 4, groupSize: 32, batch: 2),
+        Shape(rows: 5, cols: 1000, planes: 2, groupSize: 96, batch: 70),
+        Shape(rows: 192, cols: 1536, planes: 4, groupSize: 1024, batch: 1),
+        Shape(rows: 1, cols: 16, planes: 2, groupSize: 32, batch: 1),
+    ]
+
+    struct Case {
+        let shape: Shape
+        let quantized: QuantizedMatrix
+        let matrix: OwnedLUTMatrix
+        let x: [Float]
+    }
+
+    static func makeCase(_ s: Shape, seed: UInt64) -> Case {
+        var random = SeededRandom(seed: seed)
+        let w = random.weights(s.rows * s.cols)
+        // Activations with an outlier channel, as LLM activations have.
+        var x = (0..<(s.batch * s.cols)).map { _ in random.normal() }
+        for v in 0..<s.batch { x[v * s.cols + (s.cols / 3)] *= 20 }
+        let q = w.withUnsafeBufferPointer {
+            Quantizer.quantize($0, rows: s.rows, cols: s.cols, planes: s.planes, groupSize: s.groupSize,
+                               method: .hlq, pool: ThreadPool(threadCount: 1))
+        }
+        return Case(shape: s, quantized: q, matrix: OwnedLUTMatrix(PackedMatrix(q)), x: x)
+    }
+
+    static func run(_ c: Case, threads: Int) -> [Float] {
+        let s = c.shape
+        let tables = ActivationTables(cols: s.cols, groupSize: s.groupSize, capacity: s.batch)
+        var y = [Float](repeating: .nan, count: s.batch * s.rows)
+        let pool = ThreadPool(threadCount: threads)
+        c.x.withUnsafeBufferPointer { tables.build($0.baseAddress!, count: s.batch, stride: s.cols, pool: pool) }
+        y.withUnsafeMutableBufferPointer { LUTMatmul.multiply(c.matrix.matrix, tables, into: $0.baseAddress!, ldy: s.rows, pool: pool) }
+        return y
+    }
+
+    /// The kernel differs from the exact product of the dequantized matrix only by the rounding of the
+    /// int8 tables: each lookup is off by at most half a table step, scale_j / 2, and plane i's lookups
+    /// are multiplied by s_i, so |error| <= Σ_groups Σ_i |s_i| * slices * scale_j / 2. A relative 1e-5
+    /// of Σ|w||x| covers float rounding in the sums.
+    @Test(arguments: shapes)
+    func matchesFloatReferenceWithinTableRounding(shape: Shape) {
+        let c = Self.makeCase(shape, seed: UInt64(shape.rows * 31 + shape.cols))
+        let y = Self.run(c, threads: 2)
+        let q = c.quantized
+        let w = q.dequantized()
+        for v in 0..<shape.batch {
+            let x = Array(c.x[(v * shape.cols)..<((v + 1) * shape.cols)])
+            var tableScales: [Double] = []
+            for group in 0..<q.groupsPerRow {
+                var largest = 0.0
+                for s in stride(from: group * shape.groupSize, to: min((group + 1) * shape.groupSize, shape.cols), by: 4) {
+                    largest = max(largest, (s..<min(s + 4, shape.cols)).reduce(0) { $0 + Double(abs(x[$1])) } / 2)
+                }
+                tableScales.append(largest / 127)
+            }
+            for row in 0..<shape.rows {
+                var exact = 0.0, magnitude = 0.0, bound = 0.0
+                for col in 0..<shape.cols {
+                    exact += Double(w[row * shape.cols + col]) * Double(x[col])
+                    magnitude += abs(Double(w[row * shape.cols + col]) * Double(x[col]))
+                }
+                for group in 0..<q.groupsPerRow {
+                    let slices = Double((min((group + 1) * shape.groupSize, shape.cols) - group * shape.groupSize + 3) / 4)
+                    for i in 0..<shape.planes {
+                        let s = abs(Double(q.scales[(row * q.groupsPerRow + group) * shape.planes + i]))
+                        bound += s * slices * tableScales[group] / 2
+                    }
+                }
+                bound += 1e-5 * magnitude
+                let got = Double(y[v * shape.rows + row])
+                #expect(abs(got - exact) <= bound, "\(shape) v\(v) row \(row): \(got) vs \(exact), bound \(bound)")
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func everyISAPathMatchesScalarExactly(shape: Shape) throws {
+        let c = Self.makeCase(shape, seed: UInt64(shape.cols * 17 + shape.planes))
+        let original = KernelISA.active
+        defer { original.force() }
+        KernelISA.scalar.force()
+        let reference = Self.run(c, threads: 1)
+        for isa in KernelISA.allCases where isa.isSupported {
+            isa.force()
+            for threads in [1, 2] {
+                let y = Self.run(c, threads: threads)
+                #expect(y == reference, "\(isa.name) with \(threads) threads differs on \(shape)")
+            }
+        }
+    }
+}
