@@ -29,57 +29,41 @@ AVX512_TARGET static inline __m512i plane_lookups(const uint8_t *w, const uint8_
     return _mm512_sub_epi16(sum, _mm512_set1_epi16((short)(512 * quads)));
 }
 
-AVX512_TARGET void lut_matmul_avx512vbmi(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y,
-                                         int64_t ldy, int32_t block_begin, int32_t block_end) {
-    const lut_geometry g = lut_geometry_of(a);
+AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                                        const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    __m512 out[LUT_BATCH_CHUNK][2];
-    for (int32_t block = block_begin; block < block_end; block++) {
-        const uint8_t *block_bits = a->bits + block * g.block_bytes;
-        const uint16_t *block_params = a->params + block * g.block_params;
-        const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
-        for (int32_t v0 = 0; v0 < x->count; v0 += LUT_BATCH_CHUNK) {
-            const int32_t vectors = x->count - v0 < LUT_BATCH_CHUNK ? x->count - v0 : LUT_BATCH_CHUNK;
-            for (int32_t v = 0; v < vectors; v++) out[v][0] = out[v][1] = _mm512_setzero_ps();
-            for (int32_t j = 0; j < g.groups; j++) {
-                const int32_t quads = lut_quads_in_group(&g, j);
-                const uint8_t *group_bits = block_bits + (int64_t)j * g.group_quads * planes * 64;
-                const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
-                __m512 scale[4][2];
-                for (int32_t i = 0; i < planes; i++) {
-                    scale[i][0] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
-                    scale[i][1] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
-                }
-                const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
-                const __m512 mid_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes + 16)));
-                for (int32_t v = 0; v < vectors; v++) {
-                    const int64_t vector = v0 + v;
-                    const uint8_t *group_tables = x->tables + vector * g.table_stride + (int64_t)j * a->group_size * 4;
-                    __m512 planes_lo = _mm512_setzero_ps(), planes_hi = _mm512_setzero_ps();
-                    for (int32_t i = 0; i < planes; i++) {
-                        const __m512i sum = plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads);
-                        const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sum)));
-                        const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sum, 1)));
-                        planes_lo = _mm512_fmadd_ps(lo, scale[i][0], planes_lo);
-                        planes_hi = _mm512_fmadd_ps(hi, scale[i][1], planes_hi);
-                    }
-                    const __m512 table_scale = _mm512_set1_ps(x->scales[vector * g.groups + j]);
-                    const __m512 group_sum = _mm512_set1_ps(x->sums[vector * g.groups + j]);
-                    out[v][0] = _mm512_fmadd_ps(planes_lo, table_scale, out[v][0]);
-                    out[v][1] = _mm512_fmadd_ps(planes_hi, table_scale, out[v][1]);
-                    out[v][0] = _mm512_fmadd_ps(mid_lo, group_sum, out[v][0]);
-                    out[v][1] = _mm512_fmadd_ps(mid_hi, group_sum, out[v][1]);
-                }
-            }
-            const __mmask16 mask_lo = valid_rows >= 16 ? 0xFFFF : (__mmask16)((1u << valid_rows) - 1);
-            const __mmask16 mask_hi = valid_rows >= 32 ? 0xFFFF : valid_rows <= 16 ? 0 : (__mmask16)((1u << (valid_rows - 16)) - 1);
-            for (int32_t v = 0; v < vectors; v++) {
-                float *dst = y + (v0 + v) * ldy + (int64_t)block * 32;
-                _mm512_mask_storeu_ps(dst, mask_lo, out[v][0]);
-                _mm512_mask_storeu_ps(dst + 16, mask_hi, out[v][1]);
-            }
+    const uint8_t *block_bits = a->bits + block * g->block_bytes;
+    const uint16_t *block_params = a->params + block * g->block_params;
+    const uint8_t *tables = x->tables + vector * g->table_stride;
+    const float *scales = x->scales + (int64_t)vector * g->groups;
+    const float *sums = x->sums + (int64_t)vector * g->groups;
+    __m512 out_lo = _mm512_setzero_ps(), out_hi = _mm512_setzero_ps();  // rows 0-15, 16-31
+    for (int32_t j = 0; j < g->groups; j++) {
+        const int32_t quads = lut_quads_in_group(g, j);
+        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
+        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
+        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        __m512 planes_lo = _mm512_setzero_ps(), planes_hi = _mm512_setzero_ps();
+        for (int32_t i = 0; i < planes; i++) {
+            const __m512i sum = plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads);
+            const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sum)));
+            const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sum, 1)));
+            const __m512 scale_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
+            const __m512 scale_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
+            planes_lo = _mm512_fmadd_ps(lo, scale_lo, planes_lo);
+            planes_hi = _mm512_fmadd_ps(hi, scale_hi, planes_hi);
         }
+        const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
+        const __m512 mid_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes + 16)));
+        const __m512 table_scale = _mm512_set1_ps(scales[j]);
+        const __m512 group_sum = _mm512_set1_ps(sums[j]);
+        out_lo = _mm512_fmadd_ps(planes_lo, table_scale, out_lo);
+        out_hi = _mm512_fmadd_ps(planes_hi, table_scale, out_hi);
+        out_lo = _mm512_fmadd_ps(mid_lo, group_sum, out_lo);
+        out_hi = _mm512_fmadd_ps(mid_hi, group_sum, out_hi);
     }
+    _mm512_storeu_ps(out, out_lo);
+    _mm512_storeu_ps(out + 16, out_hi);
 }
 
 /// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register.

@@ -74,18 +74,42 @@ void elutq_build_tables(const float *x, int32_t cols, int32_t group_size,
     lut_build_tables_scalar(x, cols, group_size, tables, scales, sums);
 }
 
-void elutq_lut_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x,
-                      float *y, int64_t ldy, int32_t block_begin, int32_t block_end) {
-    switch (elutq_active_isa()) {
+/// The loop every path shares: tiles of row blocks small enough to stay in L2, and within a tile,
+/// every vector of the batch, so the weights come from memory once per call however large the batch.
+static void tiled_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
+                         int32_t block_begin, int32_t block_end, lut_block_kernel kernel) {
+    const lut_geometry g = lut_geometry_of(a);
+    const int32_t tile = lut_tile_blocks(&g);
+    for (int32_t tile_begin = block_begin; tile_begin < block_end; tile_begin += tile) {
+        const int32_t tile_end = tile_begin + tile < block_end ? tile_begin + tile : block_end;
+        for (int32_t v = 0; v < x->count; v++) {
+            for (int32_t block = tile_begin; block < tile_end; block++) {
+                float out[32];
+                kernel(a, &g, block, x, v, out);
+                const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
+                float *dst = y + v * ldy + (int64_t)block * 32;
+                for (int32_t r = 0; r < valid_rows; r++) dst[r] = out[r];
+            }
+        }
+    }
+}
+
+static lut_block_kernel block_kernel_for(elutq_isa isa) {
+    switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    case ELUTQ_ISA_AVX512_VBMI: lut_matmul_avx512vbmi(a, x, y, ldy, block_begin, block_end); return;
-    case ELUTQ_ISA_AVX2: lut_matmul_avx2(a, x, y, ldy, block_begin, block_end); return;
+    case ELUTQ_ISA_AVX512_VBMI: return lut_block_avx512vbmi;
+    case ELUTQ_ISA_AVX2: return lut_block_avx2;
 #endif
 #if defined(__aarch64__)
-    case ELUTQ_ISA_NEON: lut_matmul_neon(a, x, y, ldy, block_begin, block_end); return;
+    case ELUTQ_ISA_NEON: return lut_block_neon;
 #endif
-    default: lut_matmul_scalar(a, x, y, ldy, block_begin, block_end); return;
+    default: return lut_block_scalar;
     }
+}
+
+void elutq_lut_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x,
+                      float *y, int64_t ldy, int32_t block_begin, int32_t block_end) {
+    tiled_matmul(a, x, y, ldy, block_begin, block_end, block_kernel_for(elutq_active_isa()));
 }
 
 void elutq_cpu_relax(void) {

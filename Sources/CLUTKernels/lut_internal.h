@@ -52,24 +52,33 @@ static inline float lut_half_to_float(uint16_t h) {
     return f;
 }
 
-/// Vectors per chunk of the batched kernels: float accumulators for a chunk stay on the stack.
-#define LUT_BATCH_CHUNK 64
+/// Row blocks per tile of the batched loop: a tile's bit planes (about 256 KB) stay in L2 while every
+/// vector of the batch is multiplied by them, so a batch reads the weights from memory once.
+static inline int32_t lut_tile_blocks(const lut_geometry *g) {
+    int64_t blocks = (256 * 1024) / (g->block_bytes > 0 ? g->block_bytes : 1);
+    return blocks < 1 ? 1 : (int32_t)blocks;
+}
 
 /// Exact float sum of x[begin..<end] (accumulated in double); every table builder uses it.
 float lut_group_sum(const float *x, int32_t begin, int32_t end);
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
                              uint8_t *tables, float *scales, float *sums);
-void lut_matmul_scalar(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                       int32_t block_begin, int32_t block_end);
+
+/// One ISA's inner kernel: row block `block` times input vector `vector`, all groups, 32 outputs.
+typedef void (*lut_block_kernel)(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                                 const elutq_lut_tables *x, int32_t vector, float out[32]);
+
+void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                      const elutq_lut_tables *x, int32_t vector, float out[32]);
 #if defined(__x86_64__) || defined(__i386__)
-void lut_matmul_avx2(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                     int32_t block_begin, int32_t block_end);
-void lut_matmul_avx512vbmi(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                           int32_t block_begin, int32_t block_end);
+void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                    const elutq_lut_tables *x, int32_t vector, float out[32]);
+void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                          const elutq_lut_tables *x, int32_t vector, float out[32]);
 void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
                              uint8_t *tables, float *scales, float *sums);
 #endif
 #if defined(__aarch64__)
-void lut_matmul_neon(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                     int32_t block_begin, int32_t block_end);
+void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                    const elutq_lut_tables *x, int32_t vector, float out[32]);
 #endif

@@ -31,53 +31,40 @@ static inline float32x4_t halves_to_float(const uint16_t *p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
 }
 
-void lut_matmul_neon(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                     int32_t block_begin, int32_t block_end) {
-    const lut_geometry g = lut_geometry_of(a);
+void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                    const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    float32x4_t out[LUT_BATCH_CHUNK][8];
-    for (int32_t block = block_begin; block < block_end; block++) {
-        const uint8_t *block_bits = a->bits + block * g.block_bytes;
-        const uint16_t *block_params = a->params + block * g.block_params;
-        const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
-        for (int32_t v0 = 0; v0 < x->count; v0 += LUT_BATCH_CHUNK) {
-            const int32_t vectors = x->count - v0 < LUT_BATCH_CHUNK ? x->count - v0 : LUT_BATCH_CHUNK;
-            for (int32_t v = 0; v < vectors; v++)
-                for (int k = 0; k < 8; k++) out[v][k] = vdupq_n_f32(0);
-            for (int32_t j = 0; j < g.groups; j++) {
-                const int32_t quads = lut_quads_in_group(&g, j);
-                const uint8_t *group_bits = block_bits + (int64_t)j * g.group_quads * planes * 64;
-                const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
-                for (int32_t v = 0; v < vectors; v++) {
-                    const int64_t vector = v0 + v;
-                    const uint8_t *group_tables = x->tables + vector * g.table_stride + (int64_t)j * a->group_size * 4;
-                    float32x4_t planes_sum[8];
-                    for (int k = 0; k < 8; k++) planes_sum[k] = vdupq_n_f32(0);
-                    for (int32_t i = 0; i < planes; i++) {
-                        int16x8_t rows[4];
-                        plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads, rows);
-                        for (int c = 0; c < 4; c++) {
-                            const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(rows[c])));
-                            const float32x4_t hi = vcvtq_f32_s32(vmovl_s16(vget_high_s16(rows[c])));
-                            planes_sum[2 * c] = vfmaq_f32(planes_sum[2 * c], lo, halves_to_float(group_params + 32 * i + 8 * c));
-                            planes_sum[2 * c + 1] = vfmaq_f32(planes_sum[2 * c + 1], hi, halves_to_float(group_params + 32 * i + 8 * c + 4));
-                        }
-                    }
-                    const float32x4_t table_scale = vdupq_n_f32(x->scales[vector * g.groups + j]);
-                    const float32x4_t group_sum = vdupq_n_f32(x->sums[vector * g.groups + j]);
-                    for (int k = 0; k < 8; k++) {
-                        out[v][k] = vfmaq_f32(out[v][k], planes_sum[k], table_scale);
-                        out[v][k] = vfmaq_f32(out[v][k], halves_to_float(group_params + 32 * planes + 4 * k), group_sum);
-                    }
-                }
-            }
-            for (int32_t v = 0; v < vectors; v++) {
-                float rows[32];
-                for (int k = 0; k < 8; k++) vst1q_f32(rows + 4 * k, out[v][k]);
-                float *dst = y + (v0 + v) * ldy + (int64_t)block * 32;
-                for (int32_t r = 0; r < valid_rows; r++) dst[r] = rows[r];
+    const uint8_t *block_bits = a->bits + block * g->block_bytes;
+    const uint16_t *block_params = a->params + block * g->block_params;
+    const uint8_t *tables = x->tables + vector * g->table_stride;
+    const float *scales = x->scales + (int64_t)vector * g->groups;
+    const float *sums = x->sums + (int64_t)vector * g->groups;
+    float32x4_t result[8];  // rows 4k .. 4k+3
+    for (int k = 0; k < 8; k++) result[k] = vdupq_n_f32(0);
+    for (int32_t j = 0; j < g->groups; j++) {
+        const int32_t quads = lut_quads_in_group(g, j);
+        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
+        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
+        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        float32x4_t planes_sum[8];
+        for (int k = 0; k < 8; k++) planes_sum[k] = vdupq_n_f32(0);
+        for (int32_t i = 0; i < planes; i++) {
+            int16x8_t rows[4];
+            plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads, rows);
+            for (int c = 0; c < 4; c++) {
+                const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(rows[c])));
+                const float32x4_t hi = vcvtq_f32_s32(vmovl_s16(vget_high_s16(rows[c])));
+                planes_sum[2 * c] = vfmaq_f32(planes_sum[2 * c], lo, halves_to_float(group_params + 32 * i + 8 * c));
+                planes_sum[2 * c + 1] = vfmaq_f32(planes_sum[2 * c + 1], hi, halves_to_float(group_params + 32 * i + 8 * c + 4));
             }
         }
+        const float32x4_t table_scale = vdupq_n_f32(scales[j]);
+        const float32x4_t group_sum = vdupq_n_f32(sums[j]);
+        for (int k = 0; k < 8; k++) {
+            result[k] = vfmaq_f32(result[k], planes_sum[k], table_scale);
+            result[k] = vfmaq_f32(result[k], halves_to_float(group_params + 32 * planes + 4 * k), group_sum);
+        }
     }
+    for (int k = 0; k < 8; k++) vst1q_f32(out + 4 * k, result[k]);
 }
 #endif

@@ -5,43 +5,35 @@
 #include <math.h>
 #include "lut_internal.h"
 
-void lut_matmul_scalar(const elutq_lut_matrix *a, const elutq_lut_tables *x, float *y, int64_t ldy,
-                       int32_t block_begin, int32_t block_end) {
-    const lut_geometry g = lut_geometry_of(a);
+void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                      const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    for (int32_t block = block_begin; block < block_end; block++) {
-        const uint8_t *block_bits = a->bits + block * g.block_bytes;
-        const uint16_t *block_params = a->params + block * g.block_params;
-        const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
-        for (int32_t v = 0; v < x->count; v++) {
-            const uint8_t *tables = x->tables + v * g.table_stride;
-            const float *scales = x->scales + (int64_t)v * g.groups;
-            const float *sums = x->sums + (int64_t)v * g.groups;
-            float out[32] = {0};
-            for (int32_t j = 0; j < g.groups; j++) {
-                const int32_t quads = lut_quads_in_group(&g, j);
-                const uint8_t *group_bits = block_bits + (int64_t)j * g.group_quads * planes * 64;
-                const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
-                const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
-                for (int32_t r = 0; r < 32; r++) {
-                    float planes_sum = 0;
-                    for (int32_t i = 0; i < planes; i++) {
-                        const uint8_t *w = group_bits + (int64_t)i * quads * 64;
-                        int32_t lookups = 0;
-                        for (int32_t u = 0; u < quads; u++) {
-                            const uint8_t lo = w[64 * u + 2 * r], hi = w[64 * u + 2 * r + 1];
-                            const uint8_t *t = group_tables + 64 * u;
-                            lookups += t[lo & 15] + t[16 + (hi & 15)] + t[32 + (lo >> 4)] + t[48 + (hi >> 4)];
-                        }
-                        lookups -= 512 * quads;
-                        planes_sum = fmaf((float)lookups, lut_half_to_float(group_params[32 * i + r]), planes_sum);
-                    }
-                    out[r] = fmaf(planes_sum, scales[j], out[r]);
-                    out[r] = fmaf(lut_half_to_float(group_params[32 * planes + r]), sums[j], out[r]);
+    const uint8_t *block_bits = a->bits + block * g->block_bytes;
+    const uint16_t *block_params = a->params + block * g->block_params;
+    const uint8_t *tables = x->tables + vector * g->table_stride;
+    const float *scales = x->scales + (int64_t)vector * g->groups;
+    const float *sums = x->sums + (int64_t)vector * g->groups;
+    for (int32_t r = 0; r < 32; r++) out[r] = 0;
+    for (int32_t j = 0; j < g->groups; j++) {
+        const int32_t quads = lut_quads_in_group(g, j);
+        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
+        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
+        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        for (int32_t r = 0; r < 32; r++) {
+            float planes_sum = 0;
+            for (int32_t i = 0; i < planes; i++) {
+                const uint8_t *w = group_bits + (int64_t)i * quads * 64;
+                int32_t lookups = 0;
+                for (int32_t u = 0; u < quads; u++) {
+                    const uint8_t lo = w[64 * u + 2 * r], hi = w[64 * u + 2 * r + 1];
+                    const uint8_t *t = group_tables + 64 * u;
+                    lookups += t[lo & 15] + t[16 + (hi & 15)] + t[32 + (lo >> 4)] + t[48 + (hi >> 4)];
                 }
+                lookups -= 512 * quads;
+                planes_sum = fmaf((float)lookups, lut_half_to_float(group_params[32 * i + r]), planes_sum);
             }
-            float *dst = y + v * ldy + (int64_t)block * 32;
-            for (int32_t r = 0; r < valid_rows; r++) dst[r] = out[r];
+            out[r] = fmaf(planes_sum, scales[j], out[r]);
+            out[r] = fmaf(lut_half_to_float(group_params[32 * planes + r]), sums[j], out[r]);
         }
     }
 }

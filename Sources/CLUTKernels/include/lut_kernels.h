@@ -1,4 +1,4 @@
-// Bit-serial lookup-table kernels for HLQ matrices: the only C in elutq.
+// Bit-serial lookup-table kernels for HLQ matrices (and the read-bandwidth probe they are measured by).
 //
 // This header is the one place the packed weight layout and the activation-table layout are defined.
 // The Swift packer (HLQ/PackedLayout.swift), the .hlq file format and every ISA path follow it.
@@ -110,6 +110,10 @@ int elutq_isa_supported(elutq_isa isa);
 int elutq_force_isa(elutq_isa isa);
 /// A short name such as "avx512vbmi".
 const char *elutq_isa_name(elutq_isa isa);
+
+/// Reads `bytes` of a 64-byte-aligned buffer with the widest loads available, in four independent
+/// streams, and returns a value derived from every byte (so the reads cannot be elided).
+uint64_t elutq_read_probe(const void *buffer, size_t bytes);
 
 /// A CPU spin-wait hint (pause / yield) for the thread pool's bounded spin.
 void elutq_cpu_relax(void);

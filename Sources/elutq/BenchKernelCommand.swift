@@ -1,0 +1,131 @@
+import ArgumentParser
+import CLUTKernels
+import Engine
+import Foundation
+import HLQ
+import Parallel
+
+/// `elutq bench-kernel`: times the LUT GEMV and GEMM against this machine's read bandwidth and a float GEMV.
+struct BenchKernelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernel",
+        abstract: "Time the LUT kernels against memory bandwidth and a float32 GEMV of the same shape.",
+        discussion: """
+            Weights are cycled through enough copies to exceed the caches (--working-set-mb), so GEMV \
+            streams from DRAM as decode does. The read bandwidth is measured in the same run with wide \
+            loads in four independent streams on the same number of threads.
+            """)
+
+    @Option(help: "Output rows N.") var rows = 4096
+    @Option(help: "Input columns K.") var cols = 4096
+    @Option(help: "Bit planes B (1-4).") var bits = 2
+    @Option(name: .customLong("group-size"), help: "Group size G (a multiple of 32).") var groupSize = 128
+    @Option(help: "Vectors per GEMM call (M).") var batch = 64
+    @Option(help: "Threads, the caller included.") var threads = 2
+    @Option(help: "Timed repetitions per measurement (median reported).") var repetitions = 30
+    @Option(name: .customLong("working-set-mb"), help: "Bytes of weight copies cycled through, in MB.") var workingSetMB = 512
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+
+    func validate() throws {
+        guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
+        guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
+            throw ValidationError("--group-size must be a multiple of 32 up to 1024")
+        }
+        guard rows > 0, cols > 0, batch > 0, threads > 0, repetitions > 0 else {
+            throw ValidationError("--rows, --cols, --batch, --threads and --repetitions must be positive")
+        }
+    }
+
+    struct Report: Codable {
+        var isa: String
+        var rows, cols, bits, groupSize, batch, threads: Int
+        var packedBytes: Int
+        var bitsPerWeight: Double
+        var readBandwidthGBs: Double
+        var tableBuildMicroseconds: Double
+        var gemvMicroseconds: Double
+        var gemvBandwidthGBs: Double
+        var gemvFractionOfBandwidth: Double
+        var floatGemvMicroseconds: Double
+        var speedupOverFloat: Double
+        var gemmMicroseconds: Double
+        var gemmTokensPerSecond: Double
+        var gemvTokensPerSecond: Double
+        var gemmOverGemv: Double
+    }
+
+    func run() throws {
+        let pool = ThreadPool(threadCount: threads)
+        let workingSet = workingSetMB << 20
+        log("measuring read bandwidth (\(threads) threads)")
+        let bandwidth = ReadBandwidth.measure(bytes: max(workingSet, 1 << 30), pool: pool)
+
+        log("quantizing a random \(rows)x\(cols) matrix (HLQ, B=\(bits), g=\(groupSize))")
+        var random = SystemRandomNumberGenerator()
+        let weights = (0..<(rows * cols)).map { _ in Float.random(in: -0.05...0.05, using: &random) }
+        let quantized = weights.withUnsafeBufferPointer {
+            Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: .hlq, pool: pool)
+        }
+        let packed = PackedMatrix(quantized)
+        let copies = WeightCopies(packed, minimumBytes: workingSet)
+
+        let x = (0..<(batch * cols)).map { _ in Float.random(in: -1...1, using: &random) }
+        let single = ActivationTables(cols: cols, groupSize: groupSize)
+        let batched = ActivationTables(cols: cols, groupSize: groupSize, capacity: batch)
+        var y = [Float](repeating: 0, count: batch * rows)
+        let tableTime = x.withUnsafeBufferPointer { xs in
+            medianSeconds(repetitions: repetitions) { _ in single.build(xs.baseAddress!, count: 1, stride: cols) }
+        }
+        log("timing GEMV over \(copies.count) copies")
+        let gemvTime = y.withUnsafeMutableBufferPointer { out in
+            medianSeconds(repetitions: repetitions) { r in
+                LUTMatmul.multiply(copies[r], single, into: out.baseAddress!, ldy: rows, pool: pool)
+            }
+        }
+        log("timing GEMM at batch \(batch)")
+        x.withUnsafeBufferPointer { batched.build($0.baseAddress!, count: batch, stride: cols, pool: pool) }
+        let gemmTime = y.withUnsafeMutableBufferPointer { out in
+            medianSeconds(repetitions: max(3, repetitions / 4)) { r in
+                LUTMatmul.multiply(copies[r], batched, into: out.baseAddress!, ldy: rows, pool: pool)
+            }
+        }
+        log("timing float32 GEMV")
+        let floatTime = FloatCopies(weights, rows: rows, cols: cols, minimumBytes: workingSet).time(
+            x: x, repetitions: repetitions, pool: pool)
+
+        let bytes = copies.matrixBytes
+        let report = Report(
+            isa: KernelISA.active.name, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
+            threads: threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
+            readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
+            gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,
+            gemvFractionOfBandwidth: Double(bytes) / gemvTime / bandwidth,
+            floatGemvMicroseconds: floatTime * 1e6, speedupOverFloat: floatTime / gemvTime,
+            gemmMicroseconds: gemmTime * 1e6, gemmTokensPerSecond: Double(batch) / gemmTime,
+            gemvTokensPerSecond: 1 / gemvTime, gemmOverGemv: Double(batch) / gemmTime * gemvTime)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(Self.table(report))
+        }
+    }
+
+    static func table(_ r: Report) -> String {
+        func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+        return """
+            shape \(r.rows)x\(r.cols)  B=\(r.bits) g=\(r.groupSize)  threads=\(r.threads)  isa=\(r.isa)
+            packed weights        \(f(Double(r.packedBytes) / 1e6, 2)) MB (\(f(r.bitsPerWeight, 3)) bits/weight)
+            read bandwidth        \(f(r.readBandwidthGBs)) GB/s
+            table build           \(f(r.tableBuildMicroseconds)) us per vector
+            LUT GEMV              \(f(r.gemvMicroseconds)) us  \(f(r.gemvBandwidthGBs)) GB/s  \(f(100 * r.gemvFractionOfBandwidth))% of read bandwidth
+            float32 GEMV          \(f(r.floatGemvMicroseconds)) us  (LUT is \(f(r.speedupOverFloat, 2))x faster)
+            LUT GEMM (M=\(r.batch))      \(f(r.gemmMicroseconds)) us  \(f(r.gemmTokensPerSecond)) tokens/s  (\(f(r.gemmOverGemv, 2))x GEMV's \(f(r.gemvTokensPerSecond)) tokens/s)
+            """
+    }
+
+    private func log(_ message: String) {
+        if !json { FileHandle.standardError.write(Data("bench-kernel: \(message)\n".utf8)) }
+    }
+}

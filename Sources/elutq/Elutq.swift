@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The elutq command line: quantize, inspect and benchmark 2-bit HLQ models.
+@main
+struct Elutq: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "elutq",
+        abstract: "2-bit HLQ language models on the CPU, with bit-serial lookup-table kernels.",
+        version: "0.1.0",
+        subcommands: [QuantizeReportCommand.self, BenchKernelCommand.self])
+}

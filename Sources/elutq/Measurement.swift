@@ -1,0 +1,21 @@
+import Glibc
+
+/// Seconds on the monotonic clock, for timing benchmarks.
+func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Runs `body` `repetitions` times after one warm-up and returns the median wall time in seconds.
+func medianSeconds(repetitions: Int, _ body: (Int) -> Void) -> Double {
+    body(0)
+    var times: [Double] = []
+    for r in 0..<max(1, repetitions) {
+        let start = monotonicSeconds()
+        body(r + 1)
+        times.append(monotonicSeconds() - start)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
