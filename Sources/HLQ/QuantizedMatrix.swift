@@ -57,3 +57,29 @@ public struct QuantizedMatrix: Sendable {
         return out
     }
 }
+
+extension QuantizedMatrix {
+    /// Σ (w - ŵ)² and Σ w² over the matrix, for relative errors without materialising ŵ.
+    public func squaredError(against weights: UnsafeBufferPointer<Float>) -> (error: Double, energy: Double) {
+        precondition(weights.count == rows * cols)
+        var error = 0.0, energy = 0.0
+        for row in 0..<rows {
+            for group in 0..<groupsPerRow {
+                let g = row * groupsPerRow + group
+                var scales = SIMD4<Float>.zero
+                for i in 0..<planes { scales[i] = Float(self.scales[g * planes + i]) }
+                let grid = GroupGrid(planes: planes, scales: scales, midpoint: Float(midpoints[g]))
+                let begin = row * cols + group * groupSize
+                var groupError: Float = 0, groupEnergy: Float = 0
+                for k in begin..<(begin + min(groupSize, cols - group * groupSize)) {
+                    let d = weights[k] - grid.values[Int(patterns[k])]
+                    groupError += d * d
+                    groupEnergy += weights[k] * weights[k]
+                }
+                error += Double(groupError)
+                energy += Double(groupEnergy)
+            }
+        }
+        return (error, energy)
+    }
+}
