@@ -71,14 +71,15 @@ struct FloatCopies {
 
     func time(x: [Float], repetitions: Int, pool: ThreadPool) -> Double {
         var y = [Float](repeating: 0, count: rows)
-        return x.withUnsafeBufferPointer { xs in
-            y.withUnsafeMutableBufferPointer { out in
+        let input = LinearInput(cols: cols, capacity: 1)
+        input.values.update(from: x, count: cols)
+        input.invalidate(count: 1)
+        return y.withUnsafeMutableBufferPointer { out in
                 medianSeconds(repetitions: repetitions) { r in
                     copies[r % copies.count].withUnsafeBufferPointer { w in
-                        FloatMatmul.gemv(w.baseAddress!, rows: rows, cols: cols, x: xs.baseAddress!, into: out.baseAddress!, pool: pool)
+                        LinearWeight.f32(w.baseAddress!, rows: rows, cols: cols).multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
                     }
                 }
             }
-        }
     }
 }

@@ -1,4 +1,5 @@
-// Bit-serial lookup-table kernels for HLQ matrices (and the read-bandwidth probe they are measured by).
+// Bit-serial lookup-table kernels for HLQ matrices, plus the float32 products of the reference path
+// and the read-bandwidth probe the kernels are measured by: the SIMD code Swift cannot reach.
 //
 // This header is the one place the packed weight layout and the activation-table layout are defined.
 // The Swift packer (HLQ/PackedLayout.swift), the .hlq file format and every ISA path follow it.
@@ -110,6 +111,14 @@ int elutq_isa_supported(elutq_isa isa);
 int elutq_force_isa(elutq_isa isa);
 /// A short name such as "avx512vbmi".
 const char *elutq_isa_name(elutq_isa isa);
+
+/// Float32 products for the float reference path: y[v * ldy + r] = sum_k w[r * cols + k] * x[v * ldx + k]
+/// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 when present.
+void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
+/// The same for q8 weights: int8 rows, each with one float scale (y = scale_r * sum_k w[r][k] x[k]).
+void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                   float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 
 /// Reads `bytes` of a 64-byte-aligned buffer with the widest loads available, in four independent
 /// streams, and returns a value derived from every byte (so the reads cannot be elided).

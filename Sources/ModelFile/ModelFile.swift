@@ -1,1 +1,0 @@
-// ModelFile module.
