@@ -6,7 +6,7 @@
 /// `blockCount × blockSize` floats at `destination`.
 ///
 /// Blocks sit back to back with odd sizes (18, 22, 34 bytes…), so fields are generally not
-/// aligned: every multi-byte load below is `loadUnaligned`, which is free on x86 and ARM.
+/// aligned: the decoders load every multi-byte field with `loadUnaligned`, which is free on x86 and ARM.
 typealias BlockDequantizer = (_ source: UnsafeRawPointer, _ blockCount: Int, _ destination: UnsafeMutablePointer<Float>) -> Void
 
 extension GGMLType {

@@ -90,7 +90,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
 
     /// ggml's name for the type, as llama.cpp prints it: `Q4_K`, `BF16`, `IQ2_XXS`.
     public var name: String {
-        // The case names are ggml's names in lower case, except that the k-quants keep their capital K.
+        // The case names are ggml's, lower-cased except for the K of the k-quants.
         String(describing: self).uppercased()
     }
 }

@@ -11,7 +11,7 @@ struct GGUFCursor {
         self.file = file
     }
 
-    var remaining: Int { max(0, file.count - offset) }
+    var remaining: Int { file.count - offset }
 
     /// The next `count` bytes, or `GGUFError.truncated` naming `what`.
     mutating func bytes(_ count: Int, for what: @autoclosure () -> String) throws(GGUFError) -> UnsafeRawBufferPointer {
@@ -57,8 +57,8 @@ struct GGUFCursor {
         return Int(count)
     }
 
-    /// Moves forward to the next multiple of `alignment` (a power of two); the gap is padding.
-    mutating func align(to alignment: Int) {
-        offset = (offset + alignment - 1) & ~(alignment - 1)
+    /// Skips the padding up to the next multiple of `alignment` (a power of two).
+    mutating func skipPadding(to alignment: Int, for what: @autoclosure () -> String) throws(GGUFError) {
+        _ = try bytes((alignment - offset % alignment) % alignment, for: what())
     }
 }

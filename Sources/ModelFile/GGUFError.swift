@@ -57,7 +57,7 @@ public enum GGUFError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidDimensionCount(tensor, count):
             return "tensor '\(tensor)' has \(count) dimensions; GGUF allows 1 to 4"
         case let .invalidDimensions(tensor, dims):
-            return "tensor '\(tensor)' has dimensions \(dims), whose element count does not fit in memory"
+            return "tensor '\(tensor)' has dimensions \(dims), whose size overflows a 64-bit integer"
         case let .unknownTensorType(tensor, rawType):
             return "tensor '\(tensor)' has unknown ggml type \(rawType)"
         case let .rowNotWholeBlocks(tensor, rowLength, type):

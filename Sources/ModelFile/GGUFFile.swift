@@ -24,7 +24,7 @@ public final class GGUFFile: @unchecked Sendable {
     public let tensors: [GGUFTensorInfo]
     /// The alignment of tensor data, in bytes: `general.alignment`, or 32 without it.
     public let alignment: Int
-    /// Absolute file offset where the data section (and so the first tensor) starts.
+    /// Absolute file offset where the data section starts (the end of the header if there are no tensors).
     public let dataStart: Int
 
     /// The mapping that `rawData(of:)` points into; it lives exactly as long as this object.
@@ -73,9 +73,12 @@ public final class GGUFFile: @unchecked Sendable {
             entries.append(entry)
         }
 
-        cursor.align(to: alignment)
+        // Tensor data starts at the next multiple of the alignment; a file without tensors may end before that.
+        if tensorCount > 0 {
+            try cursor.skipPadding(to: alignment, for: "the padding before the tensor data")
+        }
         let dataStart = cursor.offset
-        let dataSize = max(0, file.count - dataStart)
+        let dataSize = file.count - dataStart
         var tensors: [GGUFTensorInfo] = []
         tensors.reserveCapacity(tensorCount)
         for entry in entries {

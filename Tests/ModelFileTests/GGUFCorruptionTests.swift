@@ -54,6 +54,7 @@ import ModelFile
             (try offset(of: ggufString("bc"), in: bytes) + 9, "value of metadata key 'tokenizer.ggml.tokens' claims a string of 2 bytes, but only 1 bytes remain"),
             (tensorB - 20, "the tensor count claims 2 entries"),
             (tensorB + 25, "dimensions of tensor 'b' needs 8 bytes"),
+            (tensorB + 43, "the padding before the tensor data needs 8 bytes at offset 248"),
             (bytes.count - 1, "tensor 'b' (68 bytes at data offset 32) runs past the end of the 99-byte data section"),
         ]
         for (length, message) in cuts {
@@ -185,7 +186,7 @@ import ModelFile
         }
         var builder = GGUFBuilder.sample()
         builder.tensors[0].dims = [1 << 40, 1 << 40]
-        try expectError(builder.build(), mentioning: "tensor 'a' has dimensions [1099511627776, 1099511627776], whose element count does not fit")
+        try expectError(builder.build(), mentioning: "tensor 'a' has dimensions [1099511627776, 1099511627776], whose size overflows a 64-bit integer")
         builder.tensors[0].dims = [UInt64.max]
         try expectError(builder.build(), mentioning: "tensor 'a' has dimensions [18446744073709551615]")
 
