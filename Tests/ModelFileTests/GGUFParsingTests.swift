@@ -110,6 +110,18 @@ import ModelFile
         }
     }
 
+    @Test func emptyTensorsParseAndDequantize() throws {
+        var builder = GGUFBuilder.sample()
+        builder.tensors.append(.init(name: "empty", dims: [0, 3], type: GGMLType.q4_0.rawValue, data: [], offset: 0))
+        try withTemporaryFile(builder.build()) { path in
+            let gguf = try GGUFFile(path: path)
+            let empty = try #require(gguf.tensor(named: "empty"))
+            #expect(empty.elementCount == 0 && empty.rowCount == 0 && empty.byteCount == 0)
+            #expect(gguf.rawData(of: empty).isEmpty)
+            #expect(try gguf.dequantize(empty).isEmpty)
+        }
+    }
+
     @Test func valueDescriptionsAreReadable() {
         #expect(GGUFValue.string("hi").description == "\"hi\"")
         #expect(GGUFValue.array([.int32(1), .int32(2)]).description == "[1, 2]")
