@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
-        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
-        .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ"]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

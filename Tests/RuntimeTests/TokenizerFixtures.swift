@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Runtime
@@ -25,36 +26,18 @@ struct OracleFixture: Sendable {
     /// The tokenizer under the pre-tokenizer kind an oracle encoding was made with.
     func tokenizer(for encoding: TokenizerOracle.Encoding) throws -> Tokenizer {
         guard let tokenizer = Tokenizer.PreTokenizer(rawValue: encoding.kind).flatMap({ tokenizerByKind[$0] }) else {
-            throw FixtureError("unknown pre-tokenizer kind \(encoding.kind)")
+            throw TestFailure("unknown pre-tokenizer kind \(encoding.kind)")
         }
         return tokenizer
     }
 
     private init() throws {
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let model = root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        guard FileManager.default.fileExists(atPath: model.path) else {
-            throw FixtureError("\(model.path) is missing: run tools/fetch-model")
-        }
+        let model = try realModelPath()
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("tokenizer-oracle-\(ProcessInfo.processInfo.processIdentifier).json")
         defer { try? FileManager.default.removeItem(at: output) }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appendingPathComponent("tools/tokenizer-oracle.py").path, model.path, output.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("""
-                tools/tokenizer-oracle.py failed (exit \(process.terminationStatus)): \(message)
-                It needs python3 and: pip install -r tools/tokenizer-oracle-requirements.txt
-                """)
-        }
+        try runPythonTool("tokenizer-oracle.py", [model, output.path],
+                          installHint: "The tokenizer oracle needs python3 and: pip install -r tools/tokenizer-oracle-requirements.txt")
         oracle = try JSONDecoder().decode(TokenizerOracle.self, from: Data(contentsOf: output))
         let vocab = oracle.vocab
         let kinds: [Tokenizer.PreTokenizer] = [.gpt2, .smollm, .qwen2, .llama3]
@@ -63,7 +46,7 @@ struct OracleFixture: Sendable {
                                  preTokenizer: kind, bosID: vocab.bosID, eosID: vocab.eosID, addBOS: vocab.addBOS))
         })
         guard let own = Tokenizer.PreTokenizer(rawValue: vocab.pre).flatMap({ byKind[$0] }) else {
-            throw FixtureError("unsupported pre-tokenizer \(vocab.pre)")
+            throw TestFailure("unsupported pre-tokenizer \(vocab.pre)")
         }
         tokenizerByKind = byKind
         tokenizer = own
@@ -114,14 +97,6 @@ struct TokenizerOracle: Decodable, Sendable {
     let encodings: [Encoding]
     let splits: [Split]
     let chats: [Chat]
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
 }
 
 /// A tiny vocabulary for unit tests: the 256 single-byte tokens (ids 0...255, in byte order),

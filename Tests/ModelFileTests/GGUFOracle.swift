@@ -1,0 +1,40 @@
+import Foundation
+import ModelFile
+import TestSupport
+
+/// Reads a file of raw little-endian float32 values.
+func readFloats(_ url: URL) throws -> [Float] {
+    let data = try Data(contentsOf: url)
+    return data.withUnsafeBytes { raw in
+        (0..<data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+    }
+}
+
+/// Runs `tools/gguf-oracle.py` (gguf-py, llama.cpp's Python package, as the reference).
+///
+/// A missing Python or gguf package is a test failure, not a skip: without the oracle the
+/// dequantizers would go unchecked, so the message says how to install it.
+func runOracle(_ arguments: [String]) throws {
+    try runPythonTool("gguf-oracle.py", arguments,
+                      installHint: "The GGUF oracle needs python3 with the gguf and numpy packages: python3 -m pip install gguf numpy")
+}
+
+/// Runs `body` with the oracle's fixture (see `tools/gguf-oracle.py`), opened, and the directory
+/// that holds it and the oracle's `<tensor name>.f32` files.
+func withOracleFixture<T>(_ body: (GGUFFile, URL) throws -> T) throws -> T {
+    try withTemporaryDirectory { directory in
+        try runOracle(["fixture", directory.path])
+        return try body(GGUFFile(path: directory.appendingPathComponent("fixture.gguf").path), directory)
+    }
+}
+
+/// Describes the first difference between two float arrays, compared bit for bit, or nil if they are identical.
+///
+/// Bit equality (rather than `==`) also tells 0 from -0 and would catch any rounding difference.
+func firstBitDifference(_ actual: [Float], _ expected: [Float]) -> String? {
+    guard actual.count == expected.count else { return "\(actual.count) values, expected \(expected.count)" }
+    guard let index = actual.indices.first(where: { actual[$0].bitPattern != expected[$0].bitPattern }) else {
+        return nil
+    }
+    return "value \(index) is \(actual[index]) (0x\(String(actual[index].bitPattern, radix: 16))), expected \(expected[index]) (0x\(String(expected[index].bitPattern, radix: 16)))"
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A test failure with a message meant for whoever reads the test log.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The package root: this file is `<root>/Tests/TestSupport/PackageFiles.swift`.
+public let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The real SmolLM2-135M-Instruct GGUF (Q4_1), which `tools/fetch-model` downloads from PyPI.
+/// A missing file is a failure, not a skip: the tests that need it would otherwise check nothing.
+public func realModelPath() throws -> String {
+    let path = packageRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw TestFailure("the real model is missing at \(path): run tools/fetch-model")
+    }
+    return path
+}
+
+/// Runs `body` with a new empty directory that is deleted afterwards.
+public func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("elutq-test-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// Runs `body` with the path of a temporary file holding `bytes`.
+public func withTemporaryFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T) throws -> T {
+    try withTemporaryDirectory { directory in
+        let file = directory.appendingPathComponent("test.bin")
+        try Data(bytes).write(to: file)
+        return try body(file.path)
+    }
+}
+
+/// Runs `python3 script arguments...` from `tools/`; a failure (no Python, a missing package) throws
+/// with `installHint`, because an oracle that did not run must fail the test rather than skip it.
+public func runPythonTool(_ script: String, _ arguments: [String], installHint: String) throws {
+    let path = packageRoot.appendingPathComponent("tools/\(script)").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", path] + arguments
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw TestFailure("\(installHint)\n`python3 \(path) \(arguments.joined(separator: " "))` failed (status \(process.terminationStatus)):\n\(message)")
+    }
+}
