@@ -22,7 +22,7 @@ let package = Package(
         // Packed-matrix views, LUT GEMV/GEMM and the float ops.
         .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ", "Parallel"]),
         // Model files: GGUF and safetensors importers, the .hlq reader and writer.
-        .target(name: "ModelFile", dependencies: ["Parallel"]),
+        .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel"]),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
         .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
         .executableTarget(

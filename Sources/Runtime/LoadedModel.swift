@@ -1,0 +1,22 @@
+import Foundation
+import ModelFile
+import Parallel
+
+/// A model ready to run: its weights, tokenizer and chat template, from whichever file it came.
+public struct LoadedModel: Sendable {
+    public var weights: ModelWeights
+    public var tokenizer: Tokenizer
+    public var chatTemplate: ChatTemplate?
+    /// "hlq" for a quantized model on the LUT kernels, "f32" for the float reference path.
+    public var path: String
+    public var kind: String
+
+    /// Opens `path`: a `.hlq` model runs on the LUT kernels in place; a GGUF file or a Hugging Face
+    /// checkpoint directory is dequantized to float32 and runs on the reference path.
+    public static func open(_ path: String, pool: ThreadPool) throws -> LoadedModel {
+        let source = try GGUFModelSource(path: path)
+        return LoadedModel(
+            weights: try .float(from: source, pool: pool), tokenizer: try Tokenizer(spec: source.tokenizer),
+            chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32")
+    }
+}

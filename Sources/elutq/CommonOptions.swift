@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Parallel
+import Runtime
+
+/// Options every model command takes, and the small output helpers they share.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Threads, the caller included.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    func validate() throws {
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    /// Opens a model with a clear message when it cannot be read.
+    func loadModel(_ path: String, pool: ThreadPool) throws -> LoadedModel {
+        log("loading \(path)")
+        do {
+            return try LoadedModel.open(path, pool: pool)
+        } catch {
+            throw ValidationError("cannot load \(path): \(error)")
+        }
+    }
+
+    /// A line on stderr, unless JSON output was asked for (stdout stays machine-readable either way).
+    func log(_ message: String) {
+        if !json { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
+    }
+
+    /// A progress line that overwrites itself on stderr.
+    func progress(_ line: String) {
+        if !json { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+    }
+
+    func endProgress() {
+        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

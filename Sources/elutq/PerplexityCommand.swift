@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Parallel
+import Runtime
+
+/// `elutq ppl`: chunked perplexity of a model on a text file, by llama.cpp's rule.
+struct PerplexityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppl",
+        abstract: "Measure perplexity on a text file (llama-perplexity's rule: the second half of each chunk is scored).")
+
+    @Argument(help: "A .hlq model, a GGUF file or a Hugging Face checkpoint directory.") var model: String
+    @Option(help: "The text file to score.") var text: String
+    @Option(help: "Tokens per chunk.") var ctx = 512
+    @Option(help: "Tokens per forward pass.") var batch = 128
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let pool = ThreadPool(threadCount: common.threads)
+        let loaded = try common.loadModel(model, pool: pool)
+        let contents: String
+        do { contents = try String(contentsOfFile: text, encoding: .utf8) } catch {
+            throw ValidationError("cannot read --text \(text): \(error.localizedDescription)")
+        }
+        let tokens = loaded.tokenizer.encode(contents)
+        let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: min(batch, ctx), pool: pool)
+        common.log("scoring \(tokens.count) tokens of \(text) in chunks of \(ctx)")
+        let result = try Perplexity.evaluate(
+            transformer, tokens: tokens, context: ctx, bos: loaded.tokenizer.addBOS ? loaded.tokenizer.bosID : nil
+        ) { chunk, chunks, running in
+            common.progress("[\(chunk)/\(chunks)] ppl \(String(format: "%.4f", running))")
+        }
+        common.endProgress()
+        if common.json {
+            try common.printJSON(result)
+        } else {
+            print(String(format: "ppl = %.4f ± %.4f  (%d chunks of %d, %d tokens scored, %.1f s)",
+                         result.ppl, result.error, result.chunks, result.context, result.tokensScored, result.seconds))
+        }
+    }
+}
