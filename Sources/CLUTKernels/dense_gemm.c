@@ -1,29 +1,36 @@
-// Dense products for weights that are not HLQ: float32 (the reference path, calibration) and q8,
-// int8 rows with one float scale each (embeddings used as the output head):
+// Dense products for weights that are not HLQ: float32 (the reference path, calibration), f16, and
+// q8, int8 rows with one float scale each (embeddings used as the output head):
 //     y[v * ldy + r] = scale_r * sum_k w[r][k] * x[v * ldx + k]
 //
 // Register blocking of 4 rows by 4 vectors: each step loads 4 weight and 4 input registers and
 // issues 16 fused multiply-adds, so the loop runs at FMA speed rather than load speed.
-#include "lut_kernels.h"
+#include "lut_internal.h"
+
+/// How the weights of a row are stored.
+enum weight_kind { WEIGHTS_F32 = 0, WEIGHTS_Q8 = 1, WEIGHTS_F16 = 2 };
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define DENSE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define DENSE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma,f16c")))
 
-/// Sixteen weights of a row from column k, as floats; `q8` is a compile-time constant at each use.
-DENSE_AVX512 static inline __m512 load_weights(const void *row, int32_t k, __mmask16 m, int q8) {
-    if (q8) return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)row + k)));
+static const int64_t weight_bytes[] = {4, 1, 2};  // by weight_kind
+
+/// Sixteen weights of a row from column k, as floats; `kind` is a compile-time constant at each use.
+DENSE_AVX512 static inline __m512 load_weights(const void *row, int32_t k, __mmask16 m, int kind) {
+    if (kind == WEIGHTS_Q8) return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)row + k)));
+    if (kind == WEIGHTS_F16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + k));
     return _mm512_maskz_loadu_ps(m, (const float *)row + k);
 }
 
 DENSE_AVX512 static inline __attribute__((always_inline)) void
-dense_avx512(const void *w, const float *scales, int q8, int32_t cols, const float *x, int64_t ldx, int32_t count,
+dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const float *x, int64_t ldx, int32_t count,
              float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    const int64_t row_bytes = (int64_t)cols * (q8 ? 1 : 4);
+    const int64_t row_bytes = (int64_t)cols * weight_bytes[kind];
     const int32_t body = cols / 16 * 16;
     const __mmask16 tail = (__mmask16)((1u << (cols - body)) - 1);
 #define ROW(r) ((const uint8_t *)w + (int64_t)(r) * row_bytes)
-#define SCALE(r) (q8 ? scales[r] : 1.0f)
+#define SCALE(r) (scales ? scales[r] : 1.0f)
     int32_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         const void *rows[4] = {ROW(r), ROW(r + 1), ROW(r + 2), ROW(r + 3)};
@@ -36,7 +43,7 @@ dense_avx512(const void *w, const float *scales, int q8, int32_t cols, const flo
                 __m512 b[4];
                 for (int j = 0; j < 4; j++) b[j] = _mm512_maskz_loadu_ps(m, x + (v + j) * ldx + k);
                 for (int i = 0; i < 4; i++) {
-                    const __m512 a = load_weights(rows[i], k, m, q8);
+                    const __m512 a = load_weights(rows[i], k, m, kind);
                     for (int j = 0; j < 4; j++) acc[i][j] = _mm512_fmadd_ps(a, b[j], acc[i][j]);
                 }
             }
@@ -48,7 +55,7 @@ dense_avx512(const void *w, const float *scales, int q8, int32_t cols, const flo
             for (int32_t k = 0; k < cols; k += 16) {
                 const __mmask16 m = k < body ? 0xFFFF : tail;
                 const __m512 b = _mm512_maskz_loadu_ps(m, x + v * ldx + k);
-                for (int i = 0; i < 4; i++) acc[i] = _mm512_fmadd_ps(load_weights(rows[i], k, m, q8), b, acc[i]);
+                for (int i = 0; i < 4; i++) acc[i] = _mm512_fmadd_ps(load_weights(rows[i], k, m, kind), b, acc[i]);
             }
             for (int i = 0; i < 4; i++) y[v * ldy + r + i] = SCALE(r + i) * _mm512_reduce_add_ps(acc[i]);
         }
@@ -58,7 +65,7 @@ dense_avx512(const void *w, const float *scales, int q8, int32_t cols, const flo
             __m512 acc = _mm512_setzero_ps();
             for (int32_t k = 0; k < cols; k += 16) {
                 const __mmask16 m = k < body ? 0xFFFF : tail;
-                acc = _mm512_fmadd_ps(load_weights(ROW(r), k, m, q8), _mm512_maskz_loadu_ps(m, x + v * ldx + k), acc);
+                acc = _mm512_fmadd_ps(load_weights(ROW(r), k, m, kind), _mm512_maskz_loadu_ps(m, x + v * ldx + k), acc);
             }
             y[v * ldy + r] = SCALE(r) * _mm512_reduce_add_ps(acc);
         }
@@ -69,35 +76,43 @@ dense_avx512(const void *w, const float *scales, int q8, int32_t cols, const flo
 
 DENSE_AVX512 static void f32_avx512(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    dense_avx512(w, 0, 0, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_avx512(w, 0, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
 DENSE_AVX512 static void q8_avx512(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx,
                                    int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    dense_avx512(w, scales, 1, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_avx512(w, scales, WEIGHTS_Q8, cols, x, ldx, count, y, ldy, row_begin, row_end);
+}
+
+DENSE_AVX512 static void f16_avx512(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
+    dense_avx512(w, 0, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
 static int dense_avx512_supported(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 #endif
 
 /// Portable fallback: eight partial sums per dot product, so the compiler can vectorise it.
-static void dense_scalar(const void *w, const float *scales, int q8, int32_t cols, const float *x, int64_t ldx,
+static void dense_scalar(const void *w, const float *scales, int kind, int32_t cols, const float *x, int64_t ldx,
                          int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
     for (int32_t r = row_begin; r < row_end; r++) {
         const float *wf = (const float *)w + (int64_t)r * cols;
         const int8_t *wq = (const int8_t *)w + (int64_t)r * cols;
+        const uint16_t *wh = (const uint16_t *)w + (int64_t)r * cols;
         for (int32_t v = 0; v < count; v++) {
             const float *in = x + v * ldx;
             float acc[8] = {0};
             int32_t k = 0;
+#define WEIGHT(i) (kind == WEIGHTS_Q8 ? (float)wq[i] : kind == WEIGHTS_F16 ? lut_half_to_float(wh[i]) : wf[i])
             for (; k + 8 <= cols; k += 8)
-                for (int l = 0; l < 8; l++) acc[l] += (q8 ? (float)wq[k + l] : wf[k + l]) * in[k + l];
+                for (int l = 0; l < 8; l++) acc[l] += WEIGHT(k + l) * in[k + l];
             float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-            for (; k < cols; k++) sum += (q8 ? (float)wq[k] : wf[k]) * in[k];
-            y[v * ldy + r] = q8 ? scales[r] * sum : sum;
+            for (; k < cols; k++) sum += WEIGHT(k) * in[k];
+#undef WEIGHT
+            y[v * ldy + r] = scales ? scales[r] * sum : sum;
         }
     }
 }
@@ -110,7 +125,7 @@ void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, i
         return;
     }
 #endif
-    dense_scalar(w, 0, 0, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_scalar(w, 0, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
 void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx, int32_t count,
@@ -121,5 +136,16 @@ void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const flo
         return;
     }
 #endif
-    dense_scalar(w, scales, 1, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_scalar(w, scales, WEIGHTS_Q8, cols, x, ldx, count, y, ldy, row_begin, row_end);
+}
+
+void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (dense_avx512_supported()) {
+        f16_avx512(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
+        return;
+    }
+#endif
+    dense_scalar(w, 0, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }

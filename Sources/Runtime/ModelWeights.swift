@@ -47,6 +47,8 @@ public struct BlockWeights: @unchecked Sendable {
 public enum EmbeddingTable: @unchecked Sendable {
     /// [vocabularySize][embeddingSize]
     case f32(UnsafePointer<Float>, cols: Int)
+    /// Half-float rows (raw IEEE bits).
+    case f16(UnsafePointer<UInt16>, cols: Int)
     /// int8 rows with one float scale each.
     case q8(UnsafePointer<Int8>, scales: UnsafePointer<Float>, cols: Int)
 
@@ -55,6 +57,9 @@ public enum EmbeddingTable: @unchecked Sendable {
         switch self {
         case .f32(let table, let cols):
             out.update(from: table + token * cols, count: cols)
+        case .f16(let table, let cols):
+            let row = table + token * cols
+            for i in 0..<cols { out[i] = Float(Float16(bitPattern: row[i])) }
         case .q8(let table, let scales, let cols):
             let scale = scales[token]
             let row = table + token * cols

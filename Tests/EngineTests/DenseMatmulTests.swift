@@ -1,23 +1,46 @@
 import Engine
+import HLQ
 import Parallel
 import Testing
 import TestSupport
 
-/// The float32 (dense) products against a double-precision reference, with tails in every dimension.
+/// The dense products (f32, f16, q8) against a double-precision reference of the same stored
+/// values, with tails in every dimension.
 @Suite struct DenseMatmulTests {
-    @Test(arguments: [(1, 1, 1), (7, 33, 5), (64, 576, 4), (13, 100, 9), (4, 16, 3)])
-    func matchesDoubleReference(rows: Int, cols: Int, count: Int) {
+    enum Storage: CaseIterable { case f32, f16, q8 }
+
+    static let shapes = [(1, 1, 1), (7, 33, 5), (64, 576, 4), (13, 100, 9), (4, 16, 3)]
+
+    @Test(arguments: Storage.allCases, shapes)
+    func matchesDoubleReference(storage: Storage, shape: (Int, Int, Int)) {
+        let (rows, cols, count) = shape
         var random = SeededRandom(seed: UInt64(rows * cols + count))
-        let w = (0..<(rows * cols)).map { _ in random.normal() }
+        var w = (0..<(rows * cols)).map { _ in random.normal() }
+        let halves = w.map { Float16($0).bitPattern }
+        let (q8, scales) = w.withUnsafeBufferPointer { RowQuantizer.q8($0, rows: rows, cols: cols) }
+        switch storage {  // the reference uses exactly the values stored
+        case .f32: break
+        case .f16: w = halves.map { Float(Float16(bitPattern: $0)) }
+        case .q8: w = (0..<(rows * cols)).map { Float(q8[$0]) * scales[$0 / cols] }
+        }
         let x = (0..<(count * cols)).map { _ in random.normal() }
         var y = [Float](repeating: .nan, count: count * rows)
         let input = LinearInput(cols: cols, capacity: count)
         input.values.update(from: x, count: x.count)
         input.invalidate(count: count)
+        let pool = ThreadPool(threadCount: 2)
         w.withUnsafeBufferPointer { w in
-            y.withUnsafeMutableBufferPointer { y in
-                LinearWeight.f32(w.baseAddress!, rows: rows, cols: cols)
-                    .multiply(input, into: y.baseAddress!, ldy: rows, pool: ThreadPool(threadCount: 2))
+            halves.withUnsafeBufferPointer { halves in
+                q8.withUnsafeBufferPointer { q8 in
+                    scales.withUnsafeBufferPointer { scales in
+                        let weight: LinearWeight = switch storage {
+                        case .f32: .f32(w.baseAddress!, rows: rows, cols: cols)
+                        case .f16: .f16(halves.baseAddress!, rows: rows, cols: cols)
+                        case .q8: .q8(q8.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
+                        }
+                        y.withUnsafeMutableBufferPointer { weight.multiply(input, into: $0.baseAddress!, ldy: rows, pool: pool) }
+                    }
+                }
             }
         }
         for v in 0..<count {
@@ -28,7 +51,7 @@ import TestSupport
                     magnitude += abs(Double(w[r * cols + k]) * Double(x[v * cols + k]))
                 }
                 // float32 accumulation: a few ulps of the sum of magnitudes
-                #expect(abs(Double(y[v * rows + r]) - exact) <= 1e-5 * magnitude + 1e-6, "row \(r) vector \(v)")
+                #expect(abs(Double(y[v * rows + r]) - exact) <= 1e-5 * magnitude + 1e-6, "\(storage) row \(r) vector \(v)")
             }
         }
     }

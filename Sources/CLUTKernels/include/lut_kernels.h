@@ -116,6 +116,9 @@ const char *elutq_isa_name(elutq_isa isa);
 /// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 when present.
 void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
+/// The same for half-float weights (raw IEEE half bits).
+void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 /// The same for q8 weights: int8 rows, each with one float scale (y = scale_r * sum_k w[r][k] x[k]).
 void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx, int32_t count,
                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
