@@ -10,6 +10,8 @@ public struct LoadedModel: Sendable {
     /// "hlq" for a quantized model on the LUT kernels, "f32" for the float reference path.
     public var path: String
     public var kind: String
+    /// Bytes of the model file mapped in place (0 when the weights were converted into heap memory).
+    public var mappedBytes: Int
 
     /// Opens `path`: a `.hlq` model runs on the LUT kernels in place; a GGUF file or a Hugging Face
     /// checkpoint directory is dequantized to float32 and runs on the reference path.
@@ -17,6 +19,7 @@ public struct LoadedModel: Sendable {
         let source = try GGUFModelSource(path: path)
         return LoadedModel(
             weights: try .float(from: source, pool: pool), tokenizer: try Tokenizer(spec: source.tokenizer),
-            chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32")
+            chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32",
+            mappedBytes: 0)
     }
 }

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Parallel
+import Runtime
+
+/// `elutq bench`: a llama-bench style report of prefill (pp) and decode (tg) speed, with memory.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prompt processing (pp) and generation (tg) speed, mean ± sd, and memory.",
+        discussion: """
+            pp: a prompt of --prompt-tokens random tokens is processed from an empty cache (batched). \
+            tg: --gen-tokens tokens are decoded one at a time after a one-token prompt, greedy. \
+            Memory is the resident set after the runs, split into file-backed pages (the mapped model) \
+            and anonymous pages (KV cache, buffers, heap).
+            """)
+
+    @Argument(help: "A .hlq model, a GGUF file or a Hugging Face checkpoint directory.") var model: String
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt length for pp.") var promptTokens = 64
+    @Option(name: .customLong("gen-tokens"), help: "Generated tokens for tg.") var genTokens = 128
+    @Option(help: "Timed repetitions of each test (after one warm-up).") var repetitions = 5
+    @Option(help: "Context size (the KV cache).") var ctx = 2048
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard promptTokens > 0, genTokens > 0, repetitions > 0 else {
+            throw ValidationError("--prompt-tokens, --gen-tokens and --repetitions must be positive")
+        }
+        guard promptTokens + genTokens < ctx else { throw ValidationError("--ctx must exceed prompt plus generated tokens") }
+    }
+
+    struct Rate: Codable {
+        var test: String
+        var tokensPerSecondMean: Double
+        var tokensPerSecondSD: Double
+    }
+
+    struct Report: Codable {
+        var model: String
+        var kind: String
+        var threads: Int
+        var results: [Rate]
+        var memory: ProcessMemory
+        var kvCacheBytes: Int
+        var mappedModelBytes: Int
+    }
+
+    func run() throws {
+        let pool = ThreadPool(threadCount: common.threads)
+        let loaded = try common.loadModel(model, pool: pool)
+        let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: promptTokens, pool: pool)
+        var random = SystemRandomNumberGenerator()
+        let vocabulary = Int32(loaded.weights.config.vocabularySize)
+        let prompt = (0..<promptTokens).map { _ in Int32.random(in: 0..<vocabulary, using: &random) }
+
+        let pp = measure("pp\(promptTokens)") {
+            _ = transformer.forward(prompt[...], at: 0, logitRows: (promptTokens - 1)..<promptTokens)
+            return promptTokens
+        }
+        var sampler = Sampler(.greedy)
+        let tg = measure("tg\(genTokens)") {
+            var token = prompt[0]
+            for position in 0..<genTokens {
+                let logits = transformer.forward([token][...], at: position, logitRows: 0..<1)
+                token = sampler.sample(logits, history: [])
+            }
+            return genTokens
+        }
+        let report = Report(model: model, kind: loaded.kind, threads: common.threads, results: [pp, tg],
+                            memory: .current(), kvCacheBytes: transformer.kvCacheBytes,
+                            mappedModelBytes: loaded.mappedBytes)
+        if common.json {
+            try common.printJSON(report)
+        } else {
+            print(Self.table(report))
+        }
+    }
+
+    /// Runs `body` once to warm up, then `repetitions` times, and returns tokens/s mean ± sd.
+    private func measure(_ test: String, _ body: () -> Int) -> Rate {
+        common.log("running \(test)")
+        _ = body()
+        var rates: [Double] = []
+        for _ in 0..<repetitions {
+            let start = monotonicSeconds()
+            let tokens = body()
+            rates.append(Double(tokens) / (monotonicSeconds() - start))
+        }
+        let mean = rates.reduce(0, +) / Double(rates.count)
+        let variance = rates.count > 1 ? rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(rates.count - 1) : 0
+        return Rate(test: test, tokensPerSecondMean: mean, tokensPerSecondSD: variance.squareRoot())
+    }
+
+    static func table(_ r: Report) -> String {
+        func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+        var lines = ["model \(r.model) (\(r.kind)), \(r.threads) threads", "test       tokens/s"]
+        for rate in r.results {
+            let name = rate.test.padding(toLength: 10, withPad: " ", startingAt: 0)
+            lines.append(name + String(format: " %.2f ± %.2f", rate.tokensPerSecondMean, rate.tokensPerSecondSD))
+        }
+        lines.append("memory: peak RSS \(mb(r.memory.peakResidentBytes)); now file-backed \(mb(r.memory.fileBackedBytes)), "
+                     + "anonymous \(mb(r.memory.anonymousBytes)); KV cache \(mb(r.kvCacheBytes)), model mapped \(mb(r.mappedModelBytes))")
+        return lines.joined(separator: "\n")
+    }
+}
