@@ -45,7 +45,7 @@ except ImportError:
     MISSING.append("jinja2")
 if MISSING:
     sys.exit(f"tokenizer-oracle: missing Python packages: {' '.join(MISSING)}; "
-             "install them with: pip install -r tools/tokenizer-oracle-requirements.txt")
+             "install them with: pip install -r tools/test-requirements.txt")
 
 GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 QWEN2 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"

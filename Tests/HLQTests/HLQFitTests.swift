@@ -108,3 +108,27 @@ import TestSupport
         #expect(results.allSatisfy { $0.bits == results[0].bits && $0.params == results[0].params })
     }
 }
+
+/// Packing and reading back: the packed bytes stand for exactly the quantized matrix.
+@Suite struct PackedMatrixTests {
+    @Test(arguments: [(37, 100, 1, 32), (64, 576, 2, 128), (33, 200, 3, 64), (5, 48, 4, 32)])
+    func dequantizingPackedBytesGivesTheQuantizedMatrix(shape: (Int, Int, Int, Int)) {
+        let (rows, cols, planes, groupSize) = shape
+        var random = SeededRandom(seed: UInt64(rows + cols))
+        let w = random.weights(rows * cols)
+        let q = w.withUnsafeBufferPointer {
+            Quantizer.quantize($0, rows: rows, cols: cols, planes: planes, groupSize: groupSize, method: .hlq, pool: ThreadPool(threadCount: 1))
+        }
+        let packed = PackedMatrix(q)
+        var out = [Float](repeating: .nan, count: rows * cols)
+        packed.bits.withUnsafeBytes { bits in
+            packed.params.withUnsafeBytes { params in
+                out.withUnsafeMutableBufferPointer {
+                    PackedMatrix.dequantize(bits: bits.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                            planes: planes, groupSize: groupSize, into: $0.baseAddress!)
+                }
+            }
+        }
+        #expect(out == q.dequantized())
+    }
+}

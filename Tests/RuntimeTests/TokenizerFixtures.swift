@@ -37,7 +37,7 @@ struct OracleFixture: Sendable {
             .appendingPathComponent("tokenizer-oracle-\(ProcessInfo.processInfo.processIdentifier).json")
         defer { try? FileManager.default.removeItem(at: output) }
         try runPythonTool("tokenizer-oracle.py", [model, output.path],
-                          installHint: "The tokenizer oracle needs python3 and: pip install -r tools/tokenizer-oracle-requirements.txt")
+                          installHint: "The tokenizer oracle needs python3 and: pip install -r tools/test-requirements.txt")
         oracle = try JSONDecoder().decode(TokenizerOracle.self, from: Data(contentsOf: output))
         let vocab = oracle.vocab
         let kinds: [Tokenizer.PreTokenizer] = [.gpt2, .smollm, .qwen2, .llama3]
