@@ -86,9 +86,10 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// Generates a continuation of `prompt` (already tokenized). `onText` receives each new piece of
-    /// text as soon as it is complete UTF-8 and cannot be the start of a stop string; returning false
-    /// cancels between tokens.
-    public func generate(_ prompt: [Int32], options: GenerationOptions,
+    /// text as soon as it is complete UTF-8 and cannot be the start of a stop string. `isCancelled`
+    /// is asked before every decode step, and `onText` returning false cancels as well, so a
+    /// cancellation takes effect within one token.
+    public func generate(_ prompt: [Int32], options: GenerationOptions, isCancelled: () -> Bool = { false },
                          onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
         let context = transformer.contextLength
@@ -115,6 +116,10 @@ public final class Generator: @unchecked Sendable {
         var finish = FinishReason.length
         var stoppedByString = false
         generation: while generated < options.maxTokens {
+            if isCancelled() {
+                finish = .cancelled
+                break
+            }
             let next = sampler.sample(logits, history: tokens[...])
             generated += 1
             if firstTokenAt == nil { firstTokenAt = Date() }

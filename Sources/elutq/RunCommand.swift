@@ -60,12 +60,12 @@ struct RunCommand: ParsableCommand {
         let generator = Generator(model: loaded, contextLength: generation.ctx, pool: pool)
         let text = chat ? generator.chatPrompt([ChatMessage(role: "user", content: prompt)]) : prompt
         let tokens = loaded.tokenizer.encode(text, parseSpecial: chat)
-        let result = try generator.generate(tokens, options: generation.options) { piece in
+        let result = try generator.generate(tokens, options: generation.options, onText: { piece in
             if !common.json {
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }
             return true
-        }
+        })
         if common.json {
             try common.printJSON(Report(
                 text: result.text, tokensIn: result.tokensIn, tokensOut: result.tokensOut,
