@@ -22,7 +22,7 @@ AVX2_TARGET static inline __m256 int16_to_float(__m128i v) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v));
 }
 
-AVX2_TARGET void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                                 const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
@@ -72,5 +72,11 @@ AVX2_TARGET void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g
         }
     }
     for (int k = 0; k < 4; k++) _mm256_storeu_ps(out + 8 * k, rows[k]);
+}
+
+/// Vectors one at a time: this path gains little from sharing weight loads.
+AVX2_TARGET void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                                const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]) {
+    for (int32_t k = 0; k < vectors; k++) block_times_vector(a, g, block, x, vector + k, out[k]);
 }
 #endif

@@ -9,61 +9,87 @@
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vl,avx512dq,fma,f16c")))
 
-/// Sum of one plane's lookups for 32 rows over a group's quads, offset removed, as 32 int16.
-AVX512_TARGET static inline __m512i plane_lookups(const uint8_t *w, const uint8_t *t, int32_t quads) {
+/// Sums of one plane's lookups for 32 rows over a group's quads, offset removed, as 32 int16 per
+/// vector, for `n` vectors at once: the weights are loaded and split into indices once for all.
+/// `n` is a constant at every call site, so each count gets its own unrolled copy.
+AVX512_TARGET static inline __attribute__((always_inline)) void
+plane_lookups(const uint8_t *w, const uint8_t *const tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
+              __m512i sums[LUT_VECTORS_PER_CALL]) {
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
     const __m512i slices_01 = _mm512_set1_epi16(0x1000);  // even bytes read slice 0, odd bytes slice 1
     const __m512i slices_23 = _mm512_set1_epi16(0x3020);  // even bytes read slice 2, odd bytes slice 3
     const __m512i ones = _mm512_set1_epi8(1);
-    __m512i sum_lo = _mm512_setzero_si512(), sum_hi = _mm512_setzero_si512();
+    __m512i sum_lo[LUT_VECTORS_PER_CALL], sum_hi[LUT_VECTORS_PER_CALL];
+    for (int v = 0; v < n; v++) sum_lo[v] = sum_hi[v] = _mm512_setzero_si512();
     for (int32_t u = 0; u < quads; u++) {
         const __m512i weights = _mm512_loadu_si512(w + 64 * u);
-        const __m512i table = _mm512_loadu_si512(t + 64 * u);
         // (a & b) | c is ternary-logic 0xEA
         const __m512i lo = _mm512_ternarylogic_epi32(weights, low_nibbles, slices_01, 0xEA);
         const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(weights, 4), low_nibbles, slices_23, 0xEA);
-        sum_lo = _mm512_add_epi16(sum_lo, _mm512_maddubs_epi16(_mm512_permutexvar_epi8(lo, table), ones));
-        sum_hi = _mm512_add_epi16(sum_hi, _mm512_maddubs_epi16(_mm512_permutexvar_epi8(hi, table), ones));
+        for (int v = 0; v < n; v++) {
+            const __m512i table = _mm512_loadu_si512(tables[v] + 64 * u);
+            sum_lo[v] = _mm512_add_epi16(sum_lo[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(lo, table), ones));
+            sum_hi[v] = _mm512_add_epi16(sum_hi[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(hi, table), ones));
+        }
     }
-    const __m512i sum = _mm512_add_epi16(sum_lo, sum_hi);
-    return _mm512_sub_epi16(sum, _mm512_set1_epi16((short)(512 * quads)));
+    const __m512i offset = _mm512_set1_epi16((short)(512 * quads));
+    for (int v = 0; v < n; v++) sums[v] = _mm512_sub_epi16(_mm512_add_epi16(sum_lo[v], sum_hi[v]), offset);
 }
 
-AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                                        const elutq_lut_tables *x, int32_t vector, float out[32]) {
+/// Row block `block` times `n` vectors from `vector`, every group.
+AVX512_TARGET static inline __attribute__((always_inline)) void
+block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block, const elutq_lut_tables *x,
+                    int32_t vector, int n, float out[][32]) {
     const int32_t planes = a->planes;
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
     const uint16_t *block_params = a->params + block * g->block_params;
-    const uint8_t *tables = x->tables + vector * g->table_stride;
-    const float *scales = x->scales + (int64_t)vector * g->groups;
-    const float *sums = x->sums + (int64_t)vector * g->groups;
-    __m512 out_lo = _mm512_setzero_ps(), out_hi = _mm512_setzero_ps();  // rows 0-15, 16-31
+    __m512 out_lo[LUT_VECTORS_PER_CALL], out_hi[LUT_VECTORS_PER_CALL];  // rows 0-15, 16-31
+    for (int v = 0; v < n; v++) out_lo[v] = out_hi[v] = _mm512_setzero_ps();
     for (int32_t j = 0; j < g->groups; j++) {
         const int32_t quads = lut_quads_in_group(g, j);
         const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
-        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
         const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
-        __m512 planes_lo = _mm512_setzero_ps(), planes_hi = _mm512_setzero_ps();
+        const uint8_t *tables[LUT_VECTORS_PER_CALL];
+        for (int v = 0; v < n; v++) tables[v] = x->tables + (vector + v) * g->table_stride + (int64_t)j * a->group_size * 4;
+        __m512 planes_lo[LUT_VECTORS_PER_CALL], planes_hi[LUT_VECTORS_PER_CALL];
+        for (int v = 0; v < n; v++) planes_lo[v] = planes_hi[v] = _mm512_setzero_ps();
         for (int32_t i = 0; i < planes; i++) {
-            const __m512i sum = plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads);
-            const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sum)));
-            const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sum, 1)));
+            __m512i sums[LUT_VECTORS_PER_CALL];
+            plane_lookups(group_bits + (int64_t)i * quads * 64, tables, quads, n, sums);
             const __m512 scale_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
             const __m512 scale_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
-            planes_lo = _mm512_fmadd_ps(lo, scale_lo, planes_lo);
-            planes_hi = _mm512_fmadd_ps(hi, scale_hi, planes_hi);
+            for (int v = 0; v < n; v++) {
+                const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sums[v])));
+                const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sums[v], 1)));
+                planes_lo[v] = _mm512_fmadd_ps(lo, scale_lo, planes_lo[v]);
+                planes_hi[v] = _mm512_fmadd_ps(hi, scale_hi, planes_hi[v]);
+            }
         }
         const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
         const __m512 mid_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes + 16)));
-        const __m512 table_scale = _mm512_set1_ps(scales[j]);
-        const __m512 group_sum = _mm512_set1_ps(sums[j]);
-        out_lo = _mm512_fmadd_ps(planes_lo, table_scale, out_lo);
-        out_hi = _mm512_fmadd_ps(planes_hi, table_scale, out_hi);
-        out_lo = _mm512_fmadd_ps(mid_lo, group_sum, out_lo);
-        out_hi = _mm512_fmadd_ps(mid_hi, group_sum, out_hi);
+        for (int v = 0; v < n; v++) {
+            const __m512 table_scale = _mm512_set1_ps(x->scales[(vector + v) * g->groups + j]);
+            const __m512 group_sum = _mm512_set1_ps(x->sums[(vector + v) * g->groups + j]);
+            out_lo[v] = _mm512_fmadd_ps(planes_lo[v], table_scale, out_lo[v]);
+            out_hi[v] = _mm512_fmadd_ps(planes_hi[v], table_scale, out_hi[v]);
+            out_lo[v] = _mm512_fmadd_ps(mid_lo, group_sum, out_lo[v]);
+            out_hi[v] = _mm512_fmadd_ps(mid_hi, group_sum, out_hi[v]);
+        }
     }
-    _mm512_storeu_ps(out, out_lo);
-    _mm512_storeu_ps(out + 16, out_hi);
+    for (int v = 0; v < n; v++) {
+        _mm512_storeu_ps(out[v], out_lo[v]);
+        _mm512_storeu_ps(out[v] + 16, out_hi[v]);
+    }
+}
+
+AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                                        const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]) {
+    switch (vectors) {
+    case 4: block_times_vectors(a, g, block, x, vector, 4, out); break;
+    case 3: block_times_vectors(a, g, block, x, vector, 3, out); break;
+    case 2: block_times_vectors(a, g, block, x, vector, 2, out); break;
+    default: block_times_vectors(a, g, block, x, vector, 1, out); break;
+    }
 }
 
 /// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register.

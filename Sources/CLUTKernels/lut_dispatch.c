@@ -82,13 +82,16 @@ static void tiled_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x, f
     const int32_t tile = lut_tile_blocks(&g);
     for (int32_t tile_begin = block_begin; tile_begin < block_end; tile_begin += tile) {
         const int32_t tile_end = tile_begin + tile < block_end ? tile_begin + tile : block_end;
-        for (int32_t v = 0; v < x->count; v++) {
+        for (int32_t v = 0; v < x->count; v += LUT_VECTORS_PER_CALL) {
+            const int32_t vectors = x->count - v < LUT_VECTORS_PER_CALL ? x->count - v : LUT_VECTORS_PER_CALL;
             for (int32_t block = tile_begin; block < tile_end; block++) {
-                float out[32];
-                kernel(a, &g, block, x, v, out);
+                float out[LUT_VECTORS_PER_CALL][32];
+                kernel(a, &g, block, x, v, vectors, out);
                 const int32_t valid_rows = a->rows - block * 32 < 32 ? a->rows - block * 32 : 32;
-                float *dst = y + v * ldy + (int64_t)block * 32;
-                for (int32_t r = 0; r < valid_rows; r++) dst[r] = out[r];
+                for (int32_t k = 0; k < vectors; k++) {
+                    float *dst = y + (v + k) * ldy + (int64_t)block * 32;
+                    for (int32_t r = 0; r < valid_rows; r++) dst[r] = out[k][r];
+                }
             }
         }
     }

@@ -64,21 +64,25 @@ float lut_group_sum(const float *x, int32_t begin, int32_t end);
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
                              uint8_t *tables, float *scales, float *sums);
 
-/// One ISA's inner kernel: row block `block` times input vector `vector`, all groups, 32 outputs.
+/// Input vectors one kernel call handles together: they share each load and decode of the weights.
+#define LUT_VECTORS_PER_CALL 4
+
+/// One ISA's inner kernel: row block `block` times input vectors `vector ..< vector + vectors`
+/// (at most LUT_VECTORS_PER_CALL), all groups, 32 outputs per vector.
 typedef void (*lut_block_kernel)(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                                 const elutq_lut_tables *x, int32_t vector, float out[32]);
+                                 const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 
 void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                      const elutq_lut_tables *x, int32_t vector, float out[32]);
+                      const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 #if defined(__x86_64__) || defined(__i386__)
 void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                    const elutq_lut_tables *x, int32_t vector, float out[32]);
+                    const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                          const elutq_lut_tables *x, int32_t vector, float out[32]);
+                          const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
                              uint8_t *tables, float *scales, float *sums);
 #endif
 #if defined(__aarch64__)
 void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
-                    const elutq_lut_tables *x, int32_t vector, float out[32]);
+                    const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 #endif

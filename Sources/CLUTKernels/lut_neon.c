@@ -31,7 +31,7 @@ static inline float32x4_t halves_to_float(const uint16_t *p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
 }
 
-void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                     const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
@@ -66,5 +66,11 @@ void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
         }
     }
     for (int k = 0; k < 8; k++) vst1q_f32(out + 4 * k, result[k]);
+}
+
+/// Vectors one at a time: this path gains little from sharing weight loads.
+void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                    const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]) {
+    for (int32_t k = 0; k < vectors; k++) block_times_vector(a, g, block, x, vector + k, out[k]);
 }
 #endif

@@ -5,7 +5,7 @@
 #include <math.h>
 #include "lut_internal.h"
 
-void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                       const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
@@ -36,4 +36,10 @@ void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t 
             out[r] = fmaf(lut_half_to_float(group_params[32 * planes + r]), sums[j], out[r]);
         }
     }
+}
+
+/// Vectors one at a time: this path gains little from sharing weight loads.
+void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                      const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]) {
+    for (int32_t k = 0; k < vectors; k++) block_times_vector(a, g, block, x, vector + k, out[k]);
 }
