@@ -1,0 +1,161 @@
+import Engine
+import Foundation
+import ModelFile
+import Parallel
+
+/// Runs transformer blocks over a residual stream and their KV cache: the part of a forward pass
+/// that calibration also needs on its own, one block at a time.
+///
+/// Every linear layer goes through `LinearWeight`, so the same code runs HLQ models on the LUT
+/// kernels (GEMM for a batch, GEMV for one token) and float models on the reference path. The
+/// matrix products and attention are split across the thread pool; the rest is elementwise.
+public final class BlockRunner: @unchecked Sendable {
+    public let config: ModelConfig
+    /// Blocks the KV cache has room for.
+    public let layers: Int
+    /// Positions the KV cache holds.
+    public let contextLength: Int
+    /// Tokens per forward call.
+    public let maxBatch: Int
+    public let pool: ThreadPool
+    private let rope: RotaryEmbedding
+
+    private let embeddingSize, querySize, kvSize, feedForwardSize: Int
+    /// [layers][contextLength][kvSize]
+    private let keys, values: UnsafeMutablePointer<Float>
+    /// [maxBatch][embeddingSize]: the residual stream, which callers fill and read between blocks.
+    public let residual: UnsafeMutablePointer<Float>
+    /// [maxBatch][embeddingSize]: normalised input of q, k and v.
+    private let attentionInput: LinearInput
+    /// [maxBatch][heads * headSize]
+    private let queries: UnsafeMutablePointer<Float>
+    /// [maxBatch][heads * headSize]: attention's output, input of the output projection.
+    private let attentionResult: LinearInput
+    /// [maxBatch][embeddingSize]: a projection's output before it joins the residual.
+    private let projected: UnsafeMutablePointer<Float>
+    /// [maxBatch][embeddingSize]: normalised input of gate and up.
+    private let feedForwardInput: LinearInput
+    /// [maxBatch][feedForwardSize]: up's output.
+    private let ups: UnsafeMutablePointer<Float>
+    /// [maxBatch][feedForwardSize]: gate's output, turned into SwiGLU in place, input of down.
+    private let downInput: LinearInput
+    /// [threads][contextLength]: attention scores, one row per participant.
+    private let scores: UnsafeMutablePointer<Float>
+
+    /// Buffers for `maxBatch` tokens and a KV cache of `layers` blocks by `contextLength` positions.
+    public init(config c: ModelConfig, layers: Int, contextLength: Int, maxBatch: Int, pool: ThreadPool) {
+        self.config = c
+        self.layers = layers
+        self.contextLength = contextLength
+        self.maxBatch = maxBatch
+        self.pool = pool
+        rope = RotaryEmbedding(config: c, positions: contextLength)
+        embeddingSize = c.embeddingSize
+        querySize = c.heads * c.headSize
+        kvSize = c.kvSize
+        feedForwardSize = c.feedForwardSize
+        keys = .allocate(capacity: layers * contextLength * c.kvSize)
+        values = .allocate(capacity: layers * contextLength * c.kvSize)
+        residual = .allocate(capacity: maxBatch * c.embeddingSize)
+        attentionInput = LinearInput(cols: c.embeddingSize, capacity: maxBatch)
+        queries = .allocate(capacity: maxBatch * querySize)
+        attentionResult = LinearInput(cols: querySize, capacity: maxBatch)
+        projected = .allocate(capacity: maxBatch * c.embeddingSize)
+        feedForwardInput = LinearInput(cols: c.embeddingSize, capacity: maxBatch)
+        ups = .allocate(capacity: maxBatch * c.feedForwardSize)
+        downInput = LinearInput(cols: c.feedForwardSize, capacity: maxBatch)
+        scores = .allocate(capacity: pool.threadCount * contextLength)
+    }
+
+    deinit {
+        for buffer in [keys, values, residual, queries, projected, ups, scores] { buffer.deallocate() }
+    }
+
+    /// Bytes of the KV cache (keys and values, all layers, the whole context).
+    public var kvCacheBytes: Int { 2 * layers * contextLength * kvSize * MemoryLayout<Float>.size }
+
+    /// Where a linear layer's input can be observed: q, k and v share one, as do gate and up.
+    public enum InputSite: Sendable, CaseIterable {
+        case attention, attentionOutput, feedForward, down
+    }
+
+    /// Runs `block` on the first `count` rows of `residual` at positions `position...`, keeping its
+    /// keys and values in cache layer `layer`. `observe` sees each linear input before it is used,
+    /// which is how calibration collects its Hessians.
+    public func run(_ block: BlockWeights, layer: Int, count: Int, position: Int,
+                    observe: ((InputSite, LinearInput) -> Void)? = nil) {
+        precondition(count > 0 && count <= maxBatch, "a block runs 1...\(maxBatch) tokens")
+        precondition(position >= 0 && position + count <= contextLength, "positions past the context")
+        precondition(layer < layers)
+        attention(block, layer: layer, count: count, position: position, observe: observe)
+        feedForward(block, count: count, observe: observe)
+    }
+
+    private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
+                           observe: ((InputSite, LinearInput) -> Void)?) {
+        for t in 0..<count {
+            FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
+                             epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
+        }
+        attentionInput.invalidate(count: count)
+        observe?(.attention, attentionInput)
+        // New keys and values go straight into the cache at their positions.
+        let layerKeys = keys + layer * contextLength * kvSize, layerValues = values + layer * contextLength * kvSize
+        let newKeys = layerKeys + position * kvSize, newValues = layerValues + position * kvSize
+        block.query.multiply(attentionInput, into: queries, ldy: querySize, pool: pool)
+        block.key.multiply(attentionInput, into: newKeys, ldy: kvSize, pool: pool)
+        block.value.multiply(attentionInput, into: newValues, ldy: kvSize, pool: pool)
+        for t in 0..<count {
+            if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
+            if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
+            if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
+            rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
+            rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
+        }
+
+        // Causal attention with grouped key/value heads, each (token, head) pair on one participant.
+        let heads = config.heads, headSize = config.headSize, group = config.heads / config.kvHeads
+        let scale = 1 / Float(headSize).squareRoot()
+        let items = count * heads
+        let participants = pool.threadCount
+        let out = attentionResult.values
+        pool.run { participant in
+            let row = scores + participant * contextLength
+            for item in stride(from: participant, to: items, by: participants) {
+                let t = item / heads, h = item % heads
+                let q = queries + t * querySize + h * headSize
+                let kvOffset = (h / group) * headSize
+                let visible = position + t + 1
+                for j in 0..<visible {
+                    row[j] = FloatOps.dot(q, layerKeys + j * kvSize + kvOffset, count: headSize) * scale
+                }
+                FloatOps.softmax(row, count: visible)
+                let o = out + t * querySize + h * headSize
+                o.update(repeating: 0, count: headSize)
+                for j in 0..<visible {
+                    FloatOps.addScaled(o, layerValues + j * kvSize + kvOffset, row[j], count: headSize)
+                }
+            }
+        }
+        attentionResult.invalidate(count: count)
+        observe?(.attentionOutput, attentionResult)
+        block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool)
+        FloatOps.add(residual, projected, count: count * embeddingSize)
+    }
+
+    private func feedForward(_ block: BlockWeights, count: Int, observe: ((InputSite, LinearInput) -> Void)?) {
+        for t in 0..<count {
+            FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
+                             epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
+        }
+        feedForwardInput.invalidate(count: count)
+        observe?(.feedForward, feedForwardInput)
+        block.gate.multiply(feedForwardInput, into: downInput.values, ldy: feedForwardSize, pool: pool)
+        block.up.multiply(feedForwardInput, into: ups, ldy: feedForwardSize, pool: pool)
+        FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize)
+        downInput.invalidate(count: count)
+        observe?(.down, downInput)
+        block.down.multiply(downInput, into: projected, ldy: embeddingSize, pool: pool)
+        FloatOps.add(residual, projected, count: count * embeddingSize)
+    }
+}

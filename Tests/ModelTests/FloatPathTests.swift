@@ -1,0 +1,35 @@
+import Foundation
+import Parallel
+import Runtime
+import Testing
+import TestSupport
+
+/// The float reference path on the real SmolLM2: it must agree with llama.cpp.
+@Suite(.serialized) struct FloatPathTests {
+    /// llama.cpp's `llama-perplexity -c 512` on /usr/share/common-licenses/GPL-3 for this model: 18.30 ± 0.86.
+    static let llamaCppPerplexity = 18.30
+
+    @Test func perplexityMatchesLlamaCppWithinHalfAPercent() throws {
+        let pool = ThreadPool(threadCount: 2)
+        let model = try LoadedModel.open(try realModelPath(), pool: pool)
+        let text = try String(contentsOfFile: "/usr/share/common-licenses/GPL-3", encoding: .utf8)
+        let transformer = Transformer(weights: model.weights, contextLength: 512, maxBatch: 128, pool: pool)
+        let result = try Perplexity.evaluate(transformer, tokens: model.tokenizer.encode(text), context: 512, bos: nil)
+        #expect(result.chunks == 14)
+        #expect(abs(result.ppl - Self.llamaCppPerplexity) / Self.llamaCppPerplexity <= 0.005, "ppl \(result.ppl)")
+        #expect(abs(result.error - 0.86) < 0.05, "± \(result.error)")
+    }
+
+    @Test func greedyChatAnswerIsSensibleAndRepeatable() throws {
+        let pool = ThreadPool(threadCount: 2)
+        let model = try LoadedModel.open(try realModelPath(), pool: pool)
+        let generator = Generator(model: model, contextLength: 256, pool: pool)
+        let prompt = model.tokenizer.encode(generator.chatPrompt([ChatMessage(role: "user", content: "What is the capital of France?")]))
+        let options = GenerationOptions(maxTokens: 40, sampling: .greedy)
+        let first = try generator.generate(prompt, options: options)
+        let second = try generator.generate(prompt, options: options)
+        #expect(first.text.contains("Paris"), "\(first.text)")
+        #expect(first.text == second.text)
+        #expect(first.finishReason == .stop)
+    }
+}
