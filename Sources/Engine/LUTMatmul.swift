@@ -10,12 +10,15 @@ public enum LUTMatmul {
     public static func multiply(_ a: LUTMatrix, _ x: ActivationTables, into y: UnsafeMutablePointer<Float>,
                                 ldy: Int, pool: ThreadPool) {
         precondition(a.cols == x.cols && a.groupSize == x.groupSize, "tables were built for another shape")
+        pool.parallelFor(a.rowBlocks) { blocks in multiply(a, x, blocks: blocks, into: y, ldy: ldy) }
+    }
+
+    /// The same for the 32-row blocks `blocks` only, on the calling thread.
+    public static func multiply(_ a: LUTMatrix, _ x: ActivationTables, blocks: Range<Int>,
+                                into y: UnsafeMutablePointer<Float>, ldy: Int) {
         var matrix = a.descriptor
         var tables = x.descriptor
-        let blocks = a.rowBlocks
-        pool.parallelFor(blocks) { range in
-            elutq_lut_matmul(&matrix, &tables, y, Int64(ldy), Int32(range.lowerBound), Int32(range.upperBound))
-        }
+        elutq_lut_matmul(&matrix, &tables, y, Int64(ldy), Int32(blocks.lowerBound), Int32(blocks.upperBound))
     }
 }
 

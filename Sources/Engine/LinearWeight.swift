@@ -30,26 +30,53 @@ public enum LinearWeight: @unchecked Sendable {
 
     /// y[v * ldy + row] = (W x_v)[row] for every vector of `input`; threads split rows.
     public func multiply(_ input: LinearInput, into y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool) {
-        precondition(input.cols == cols, "input has \(input.cols) columns, the matrix \(cols)")
-        let count = input.count
+        Self.multiply([(self, y, ldy)], input: input, pool: pool)
+    }
+
+    /// Several products of the same input (q, k and v; gate and up) in one parallel region, so a
+    /// decode step pays one fork-join for them instead of one each.
+    public static func multiply(_ products: [(weight: LinearWeight, y: UnsafeMutablePointer<Float>, ldy: Int)],
+                                input: LinearInput, pool: ThreadPool) {
+        for product in products {
+            precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
+        }
+        // Tables are built before the region: building them is itself split across the pool.
+        let tables = products.map { product -> ActivationTables? in
+            if case .lut(let matrix) = product.weight { return input.tables(groupSize: matrix.groupSize, pool: pool) }
+            return nil
+        }
+        let participants = pool.threadCount
+        pool.run { participant in
+            for (product, table) in zip(products, tables) {
+                let units = ThreadPool.share(of: product.weight.workUnits, participant: participant, participants: participants)
+                if !units.isEmpty { product.weight.compute(units, input: input, tables: table, into: product.y, ldy: product.ldy) }
+            }
+        }
+    }
+
+    /// The pieces threads split: 32-row blocks for the LUT kernels, 4-row quads (the register block)
+    /// for the dense ones.
+    var workUnits: Int {
+        switch self {
+        case .lut(let m): m.rowBlocks
+        default: (rows + 3) / 4
+        }
+    }
+
+    /// The output rows of work units `units`, for every vector of `input`.
+    private func compute(_ units: Range<Int>, input: LinearInput, tables: ActivationTables?,
+                         into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let count = Int32(input.count)
+        let firstRow = Int32(units.lowerBound * 4), endRow = Int32(min(rows, units.upperBound * 4))
         switch self {
         case .lut(let matrix):
-            LUTMatmul.multiply(matrix, input.tables(groupSize: matrix.groupSize, pool: pool), into: y, ldy: ldy, pool: pool)
-        case .f32(let w, let rows, let cols):
-            pool.parallelFor((rows + 3) / 4) { quads in
-                elutq_f32_gemm(w, Int32(cols), input.values, Int64(cols), Int32(count), y, Int64(ldy),
-                               Int32(quads.lowerBound * 4), Int32(min(rows, quads.upperBound * 4)))
-            }
-        case .f16(let w, let rows, let cols):
-            pool.parallelFor((rows + 3) / 4) { quads in
-                elutq_f16_gemm(w, Int32(cols), input.values, Int64(cols), Int32(count), y, Int64(ldy),
-                               Int32(quads.lowerBound * 4), Int32(min(rows, quads.upperBound * 4)))
-            }
-        case .q8(let w, let scales, let rows, let cols):
-            pool.parallelFor((rows + 3) / 4) { quads in
-                elutq_q8_gemm(w, scales, Int32(cols), input.values, Int64(cols), Int32(count), y, Int64(ldy),
-                              Int32(quads.lowerBound * 4), Int32(min(rows, quads.upperBound * 4)))
-            }
+            LUTMatmul.multiply(matrix, tables!, blocks: units, into: y, ldy: ldy)
+        case .f32(let w, _, let cols):
+            elutq_f32_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
+        case .f16(let w, _, let cols):
+            elutq_f16_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
+        case .q8(let w, let scales, _, let cols):
+            elutq_q8_gemm(w, scales, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
         }
     }
 }

@@ -102,9 +102,8 @@ public final class BlockRunner: @unchecked Sendable {
         // New keys and values go straight into the cache at their positions.
         let layerKeys = keys + layer * contextLength * kvSize, layerValues = values + layer * contextLength * kvSize
         let newKeys = layerKeys + position * kvSize, newValues = layerValues + position * kvSize
-        block.query.multiply(attentionInput, into: queries, ldy: querySize, pool: pool)
-        block.key.multiply(attentionInput, into: newKeys, ldy: kvSize, pool: pool)
-        block.value.multiply(attentionInput, into: newValues, ldy: kvSize, pool: pool)
+        LinearWeight.multiply([(block.query, queries, querySize), (block.key, newKeys, kvSize), (block.value, newValues, kvSize)],
+                              input: attentionInput, pool: pool)
         for t in 0..<count {
             if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
             if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
@@ -150,8 +149,8 @@ public final class BlockRunner: @unchecked Sendable {
         }
         feedForwardInput.invalidate(count: count)
         observe?(.feedForward, feedForwardInput)
-        block.gate.multiply(feedForwardInput, into: downInput.values, ldy: feedForwardSize, pool: pool)
-        block.up.multiply(feedForwardInput, into: ups, ldy: feedForwardSize, pool: pool)
+        LinearWeight.multiply([(block.gate, downInput.values, feedForwardSize), (block.up, ups, feedForwardSize)],
+                              input: feedForwardInput, pool: pool)
         FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize)
         downInput.invalidate(count: count)
         observe?(.down, downInput)
