@@ -22,7 +22,7 @@ let package = Package(
         // Packed-matrix views, LUT GEMV/GEMM and the float ops.
         .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ", "Parallel"]),
         // Model files: GGUF and safetensors importers, the .hlq reader and writer.
-        .target(name: "ModelFile", dependencies: ["Parallel"]),
+        .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel"]),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
         .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
         .executableTarget(
@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
-        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "TestSupport"]),
+        .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
