@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // SIMD table-build and table-lookup kernels with runtime ISA dispatch. The only C in the engine.
@@ -22,7 +23,7 @@ let package = Package(
         // Packed-matrix views, LUT GEMV/GEMM and the float ops.
         .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ", "Parallel"]),
         // Model files: GGUF and safetensors importers, the .hlq reader and writer.
-        .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel"]),
+        .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel", .product(name: "Crypto", package: "swift-crypto")]),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
         .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
         .executableTarget(

@@ -1,0 +1,72 @@
+import Engine
+import ModelFile
+
+extension ModelWeights {
+    /// The weights of a `.hlq` file, used in place from its mapping: no weight is copied, so the
+    /// model's pages are file-backed and shared, and only what a step touches becomes resident.
+    public static func mapped(_ file: HLQFile) throws -> ModelWeights {
+        let config = file.metadata.config
+        func info(_ name: String) throws -> HLQTensorInfo {
+            guard let t = file.tensor(named: name) else { throw ModelSourceError.missingTensor(name) }
+            return t
+        }
+        func vector(_ name: String, count: Int) throws -> UnsafePointer<Float> {
+            let t = try info(name)
+            guard t.type == .f32, t.shape.reduce(1, *) == count else {
+                throw ModelSourceError.invalid("\(name) should be \(count) f32 values, found \(t.type) \(t.shape)")
+            }
+            return file.floats(of: t).baseAddress!
+        }
+        func optionalVector(_ name: String, count: Int) throws -> UnsafePointer<Float>? {
+            file.tensor(named: name) == nil ? nil : try vector(name, count: count)
+        }
+        func linear(_ name: String, rows: Int, cols: Int) throws -> LinearWeight {
+            let t = try info(name)
+            guard t.shape == [cols, rows] else {
+                throw ModelSourceError.invalid("\(name) has shape \(t.shape), the config implies [\(cols), \(rows)]")
+            }
+            switch t.type {
+            case .f32: return .f32(file.floats(of: t).baseAddress!, rows: rows, cols: cols)
+            case .f16: return .f16(UnsafeRawPointer(file.halves(of: t).baseAddress!).assumingMemoryBound(to: UInt16.self), rows: rows, cols: cols)
+            case .q8:
+                let (weights, scales) = file.q8Parts(of: t)
+                return .q8(weights.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
+            case .hlq(let bits, let groupSize):
+                let (packed, params) = file.hlqParts(of: t)
+                return .lut(LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                      planes: bits, groupSize: groupSize))
+            }
+        }
+        let d = config.embeddingSize, q = config.heads * config.headSize, kv = config.kvSize, f = config.feedForwardSize
+        let blocks = try (0..<config.layers).map { i in
+            let p = "blk.\(i)."
+            return BlockWeights(
+                attentionNorm: try vector(p + "attn_norm.weight", count: d),
+                query: try linear(p + "attn_q.weight", rows: q, cols: d),
+                key: try linear(p + "attn_k.weight", rows: kv, cols: d),
+                value: try linear(p + "attn_v.weight", rows: kv, cols: d),
+                queryBias: try optionalVector(p + "attn_q.bias", count: q),
+                keyBias: try optionalVector(p + "attn_k.bias", count: kv),
+                valueBias: try optionalVector(p + "attn_v.bias", count: kv),
+                attentionOutput: try linear(p + "attn_output.weight", rows: d, cols: q),
+                feedForwardNorm: try vector(p + "ffn_norm.weight", count: d),
+                gate: try linear(p + "ffn_gate.weight", rows: f, cols: d),
+                up: try linear(p + "ffn_up.weight", rows: f, cols: d),
+                down: try linear(p + "ffn_down.weight", rows: d, cols: f))
+        }
+        let embeddingInfo = try info("token_embd.weight")
+        let embedding: EmbeddingTable
+        switch try linear("token_embd.weight", rows: config.vocabularySize, cols: d) {
+        case .f32(let w, _, _): embedding = .f32(w, cols: d)
+        case .f16(let w, _, _): embedding = .f16(w, cols: d)
+        case .q8(let w, let scales, _, _): embedding = .q8(w, scales: scales, cols: d)
+        case .lut: throw ModelSourceError.invalid("token_embd.weight is \(embeddingInfo.type); embeddings must be f32, f16 or q8")
+        }
+        // A separate output.weight wins, even for a tied model: the recipe may give the head its own precision.
+        let output = file.tensor(named: "output.weight") != nil
+            ? try linear("output.weight", rows: config.vocabularySize, cols: d)
+            : try linear("token_embd.weight", rows: config.vocabularySize, cols: d)
+        return ModelWeights(config: config, embedding: embedding, blocks: blocks,
+                            outputNorm: try vector("output_norm.weight", count: d), output: output, owner: file)
+    }
+}
