@@ -39,7 +39,7 @@ try:
     import gguf
 except ImportError as error:
     sys.exit(f"make-hf-checkpoint: {error}; install its packages with: "
-             "python3 -m pip install -r tools/hf-checkpoint-requirements.txt")
+             "python3 -m pip install -r tools/test-requirements.txt")
 
 CONTROL, USER_DEFINED = 3, 4
 SHARD_NAMES = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]

@@ -17,7 +17,7 @@ import ModelFile
             let checkpoint = directory.appendingPathComponent("SmolLM2-135M-Instruct")
             try runPythonTool("make-hf-checkpoint.py", [gguf.path, checkpoint.path],
                               installHint: "The checkpoint maker needs python3 with gguf and numpy: "
-                                  + "python3 -m pip install -r tools/hf-checkpoint-requirements.txt")
+                                  + "python3 -m pip install -r tools/test-requirements.txt")
             let source = try SafetensorsModelSource(path: checkpoint.path)
             #expect(source.files.map { URL(fileURLWithPath: $0.file.path).lastPathComponent }
                     == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
