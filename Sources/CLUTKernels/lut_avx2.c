@@ -6,16 +6,16 @@
 
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 
-/// Lookups of one 16-row half (32 weight bytes) of a quad, summed per row into 16 int16.
-AVX2_TARGET static inline __m256i half_quad(__m256i weights, const __m256i table[4]) {
+/// Lookups of one 16-row half (32 weight bytes) of a quad, times the slice multipliers (m01 for
+/// slices 0 and 1, m23 for 2 and 3, as byte pairs), summed per row into 16 int16.
+AVX2_TARGET static inline __m256i half_quad(__m256i weights, const __m256i table[4], __m256i m01, __m256i m23) {
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
     const __m256i odd_bytes = _mm256_set1_epi16((short)0xFF00);
-    const __m256i ones = _mm256_set1_epi8(1);
     const __m256i lo = _mm256_and_si256(weights, low_nibbles);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(weights, 4), low_nibbles);
     const __m256i slices_01 = _mm256_blendv_epi8(_mm256_shuffle_epi8(table[0], lo), _mm256_shuffle_epi8(table[1], lo), odd_bytes);
     const __m256i slices_23 = _mm256_blendv_epi8(_mm256_shuffle_epi8(table[2], hi), _mm256_shuffle_epi8(table[3], hi), odd_bytes);
-    return _mm256_add_epi16(_mm256_maddubs_epi16(slices_01, ones), _mm256_maddubs_epi16(slices_23, ones));
+    return _mm256_add_epi16(_mm256_maddubs_epi16(slices_01, m01), _mm256_maddubs_epi16(slices_23, m23));
 }
 
 AVX2_TARGET static inline __m256 int16_to_float(__m128i v) {
@@ -28,6 +28,8 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
     const uint16_t *block_params = a->params + block * g->block_params;
     const uint8_t *tables = x->tables + vector * g->table_stride;
+    const uint8_t *multipliers = x->multipliers + vector * g->table_stride / 16;
+    const int32_t *offsets = x->offsets + (int64_t)vector * g->groups;
     const float *scales = x->scales + (int64_t)vector * g->groups;
     const float *sums = x->sums + (int64_t)vector * g->groups;
     __m256 rows[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -35,6 +37,7 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
         const int32_t quads = lut_quads_in_group(g, j);
         const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
         const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
+        const uint8_t *group_multipliers = multipliers + (int64_t)j * a->group_size / 4;
         const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
         __m256 planes_sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         for (int32_t i = 0; i < planes; i++) {
@@ -48,10 +51,14 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 32))),
                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48))),
                 };
-                rows_0_15 = _mm256_add_epi16(rows_0_15, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table));
-                rows_16_31 = _mm256_add_epi16(rows_16_31, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table));
+                uint16_t m01, m23;
+                __builtin_memcpy(&m01, group_multipliers + 4 * u, 2);
+                __builtin_memcpy(&m23, group_multipliers + 4 * u + 2, 2);
+                const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
+                rows_0_15 = _mm256_add_epi16(rows_0_15, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table, pair_01, pair_23));
+                rows_16_31 = _mm256_add_epi16(rows_16_31, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table, pair_01, pair_23));
             }
-            const __m256i offset = _mm256_set1_epi16((short)(512 * quads));
+            const __m256i offset = _mm256_set1_epi16((short)offsets[j]);
             rows_0_15 = _mm256_sub_epi16(rows_0_15, offset);
             rows_16_31 = _mm256_sub_epi16(rows_16_31, offset);
             const __m256 lookups[4] = {

@@ -5,20 +5,28 @@
 // nibble half the two lookups of a row sit side by side and vpmaddubsw adds them into an int16.
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <math.h>
 #include "lut_internal.h"
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vl,avx512dq,fma,f16c")))
 
-/// Sums of one plane's lookups for 32 rows over a group's quads, offset removed, as 32 int16 per
-/// vector, for `n` vectors at once: the weights are loaded and split into indices once for all.
-/// `n` is a constant at every call site, so each count gets its own unrolled copy.
+/// One vector's tables for one group: lookups, per-slice multipliers and the offset to remove.
+typedef struct group_tables {
+    const uint8_t *lookups;
+    const uint8_t *multipliers;
+    int32_t offset;
+} group_tables;
+
+/// Sums of one plane's lookups for 32 rows over a group's quads, times the slice multipliers,
+/// offset removed, as 32 int16 per vector, for `n` vectors at once: the weights are loaded and
+/// split into indices once for all. `n` is a constant at every call site, so each count gets its
+/// own unrolled copy.
 AVX512_TARGET static inline __attribute__((always_inline)) void
-plane_lookups(const uint8_t *w, const uint8_t *const tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
+plane_lookups(const uint8_t *w, const group_tables tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
               __m512i sums[LUT_VECTORS_PER_CALL]) {
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
     const __m512i slices_01 = _mm512_set1_epi16(0x1000);  // even bytes read slice 0, odd bytes slice 1
     const __m512i slices_23 = _mm512_set1_epi16(0x3020);  // even bytes read slice 2, odd bytes slice 3
-    const __m512i ones = _mm512_set1_epi8(1);
     __m512i sum_lo[LUT_VECTORS_PER_CALL], sum_hi[LUT_VECTORS_PER_CALL];
     for (int v = 0; v < n; v++) sum_lo[v] = sum_hi[v] = _mm512_setzero_si512();
     for (int32_t u = 0; u < quads; u++) {
@@ -27,13 +35,16 @@ plane_lookups(const uint8_t *w, const uint8_t *const tables[LUT_VECTORS_PER_CALL
         const __m512i lo = _mm512_ternarylogic_epi32(weights, low_nibbles, slices_01, 0xEA);
         const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(weights, 4), low_nibbles, slices_23, 0xEA);
         for (int v = 0; v < n; v++) {
-            const __m512i table = _mm512_loadu_si512(tables[v] + 64 * u);
-            sum_lo[v] = _mm512_add_epi16(sum_lo[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(lo, table), ones));
-            sum_hi[v] = _mm512_add_epi16(sum_hi[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(hi, table), ones));
+            const __m512i table = _mm512_loadu_si512(tables[v].lookups + 64 * u);
+            uint16_t m01, m23;  // the multipliers of slices 0 and 1, and of 2 and 3, as byte pairs
+            __builtin_memcpy(&m01, tables[v].multipliers + 4 * u, 2);
+            __builtin_memcpy(&m23, tables[v].multipliers + 4 * u + 2, 2);
+            sum_lo[v] = _mm512_add_epi16(sum_lo[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(lo, table), _mm512_set1_epi16((short)m01)));
+            sum_hi[v] = _mm512_add_epi16(sum_hi[v], _mm512_maddubs_epi16(_mm512_permutexvar_epi8(hi, table), _mm512_set1_epi16((short)m23)));
         }
     }
-    const __m512i offset = _mm512_set1_epi16((short)(512 * quads));
-    for (int v = 0; v < n; v++) sums[v] = _mm512_sub_epi16(_mm512_add_epi16(sum_lo[v], sum_hi[v]), offset);
+    for (int v = 0; v < n; v++)
+        sums[v] = _mm512_sub_epi16(_mm512_add_epi16(sum_lo[v], sum_hi[v]), _mm512_set1_epi16((short)tables[v].offset));
 }
 
 /// Row block `block` times `n` vectors from `vector`, every group.
@@ -49,8 +60,12 @@ block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
         const int32_t quads = lut_quads_in_group(g, j);
         const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
         const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
-        const uint8_t *tables[LUT_VECTORS_PER_CALL];
-        for (int v = 0; v < n; v++) tables[v] = x->tables + (vector + v) * g->table_stride + (int64_t)j * a->group_size * 4;
+        group_tables tables[LUT_VECTORS_PER_CALL];
+        for (int v = 0; v < n; v++) {
+            tables[v].lookups = x->tables + (vector + v) * g->table_stride + (int64_t)j * a->group_size * 4;
+            tables[v].multipliers = x->multipliers + (vector + v) * g->table_stride / 16 + (int64_t)j * a->group_size / 4;
+            tables[v].offset = x->offsets[(vector + v) * g->groups + j];
+        }
         __m512 planes_lo[LUT_VECTORS_PER_CALL], planes_hi[LUT_VECTORS_PER_CALL];
         for (int v = 0; v < n; v++) planes_lo[v] = planes_hi[v] = _mm512_setzero_ps();
         for (int32_t i = 0; i < planes; i++) {
@@ -93,8 +108,7 @@ AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geo
 }
 
 /// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register.
-AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
-                                           uint8_t *tables, float *scales, float *sums) {
+AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
     const int32_t groups = elutq_group_count(cols, group_size);
     const __m512 sign[4] = {
@@ -104,11 +118,12 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f),
     };
     __m512 centred[1024 / 4];
+    float slice_max[1024 / 4];
     for (int32_t j = 0; j < groups; j++) {
         const int32_t begin = j * group_size;
         const int32_t end = begin + group_size < kp ? begin + group_size : kp;
         const int32_t slices = (end - begin) / 4;
-        __m512 maxabs = _mm512_setzero_ps();
+        float group_max = 0;
         for (int32_t s = 0; s < slices; s++) {
             const int32_t c = begin + 4 * s;
             float in[4];
@@ -118,18 +133,24 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
             v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
             v = _mm512_fmadd_ps(sign[3], _mm512_set1_ps(in[3]), v);
             centred[s] = v;
-            maxabs = _mm512_max_ps(maxabs, _mm512_abs_ps(v));
+            slice_max[s] = _mm512_reduce_max_ps(_mm512_abs_ps(v));
+            group_max = fmaxf(group_max, slice_max[s]);
         }
-        const float largest = _mm512_reduce_max_ps(maxabs);
-        const __m512 inverse = _mm512_set1_ps(largest > 0 ? 127.0f / largest : 0.0f);
-        const __m512i offset = _mm512_set1_epi32(128);
-        uint8_t *out = tables + (int64_t)begin * 4;
+        const int32_t top = lut_top_multiplier(slices);
+        const float unit = group_max / (127.0f * (float)top);
+        const __m512i bias = _mm512_set1_epi32(128);
+        int32_t offset = 0;
         for (int32_t s = 0; s < slices; s++) {
-            const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse)), offset);
-            _mm_storeu_si128((__m128i *)(out + 16 * s), _mm512_cvtepi32_epi8(q));
+            const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
+            const __m512 inverse = _mm512_set1_ps(unit > 0 ? 1.0f / (unit * (float)m) : 0.0f);
+            const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse)), bias);
+            _mm_storeu_si128((__m128i *)(out.tables + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(q));
+            out.multipliers[begin / 4 + s] = (uint8_t)m;
+            offset += 128 * m;
         }
-        scales[j] = largest / 127.0f;
-        sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
+        out.scales[j] = unit;
+        out.offsets[j] = offset;
+        out.sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
     }
 }
 #endif

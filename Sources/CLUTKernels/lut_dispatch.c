@@ -63,15 +63,14 @@ const char *elutq_isa_name(elutq_isa isa) {
     return "unknown";
 }
 
-void elutq_build_tables(const float *x, int32_t cols, int32_t group_size,
-                        uint8_t *tables, float *scales, float *sums) {
+void elutq_build_tables(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
 #if defined(__x86_64__) || defined(__i386__)
     if (elutq_active_isa() == ELUTQ_ISA_AVX512_VBMI) {
-        lut_build_tables_avx512(x, cols, group_size, tables, scales, sums);
+        lut_build_tables_avx512(x, cols, group_size, out);
         return;
     }
 #endif
-    lut_build_tables_scalar(x, cols, group_size, tables, scales, sums);
+    lut_build_tables_scalar(x, cols, group_size, out);
 }
 
 /// The loop every path shares: tiles of row blocks small enough to stay in L2, and within a tile,

@@ -61,8 +61,11 @@ static inline int32_t lut_tile_blocks(const lut_geometry *g) {
 
 /// Exact float sum of x[begin..<end] (accumulated in double); every table builder uses it.
 float lut_group_sum(const float *x, int32_t begin, int32_t end);
-void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
-                             uint8_t *tables, float *scales, float *sums);
+/// The largest slice multiplier a group of `slices` slices may use (see lut_kernels.h).
+int32_t lut_top_multiplier(int32_t slices);
+/// The smallest power of two m with slice_max <= 127 * unit * m, at most `top`.
+int32_t lut_slice_multiplier(float slice_max, float unit, int32_t top);
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 
 /// Input vectors one kernel call handles together: they share each load and decode of the weights.
 #define LUT_VECTORS_PER_CALL 4
@@ -79,8 +82,7 @@ void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
                     const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                           const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
-void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
-                             uint8_t *tables, float *scales, float *sums);
+void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 #endif
 #if defined(__aarch64__)
 void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,

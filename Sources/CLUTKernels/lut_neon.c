@@ -1,5 +1,6 @@
 // The NEON path (aarch64): tbl over a two-register table reads slices 0/1 (or 2/3) in one lookup,
-// and uadalp adds each row's byte pair straight into its uint16 accumulator.
+// and a widening multiply-accumulate applies the slice multipliers into uint16 lanes, whose
+// pairs (one row's two slices) are added once per group.
 //
 // vqtbl2q_u8 is the two-register form of the tbl family: with it every nibble costs one lookup,
 // as with vpermb, where the one-register vqtbl1q_u8 would need two lookups and a blend.
@@ -7,24 +8,34 @@
 #include <arm_neon.h>
 #include "lut_internal.h"
 
-/// Lookups of one plane for 32 rows (four registers of 8 rows), offset removed.
-static inline void plane_lookups(const uint8_t *w, const uint8_t *t, int32_t quads, int16x8_t rows[4]) {
+/// Lookups of one plane for 32 rows (four registers of 8 rows), times the slice multipliers,
+/// offset removed.
+static inline void plane_lookups(const uint8_t *w, const uint8_t *t, const uint8_t *m, int32_t quads, int32_t offset,
+                                 int16x8_t rows[4]) {
     const uint8x16_t low_nibbles = vdupq_n_u8(0x0F);
     const uint8x16_t odd_slice = vreinterpretq_u8_u16(vdupq_n_u16(0x1000));  // odd bytes read the second table
-    uint16x8_t sum[4] = {vdupq_n_u16(0), vdupq_n_u16(0), vdupq_n_u16(0), vdupq_n_u16(0)};
+    // Per byte lane (a row's even or odd slice), low and high halves of each 16-byte chunk.
+    uint16x8_t low[4], high[4];
+    for (int c = 0; c < 4; c++) low[c] = high[c] = vdupq_n_u16(0);
     for (int32_t u = 0; u < quads; u++) {
         const uint8x16x2_t slices_01 = {{vld1q_u8(t + 64 * u), vld1q_u8(t + 64 * u + 16)}};
         const uint8x16x2_t slices_23 = {{vld1q_u8(t + 64 * u + 32), vld1q_u8(t + 64 * u + 48)}};
+        uint16_t m01, m23;
+        __builtin_memcpy(&m01, m + 4 * u, 2);
+        __builtin_memcpy(&m23, m + 4 * u + 2, 2);
+        const uint8x16_t pair_01 = vreinterpretq_u8_u16(vdupq_n_u16(m01)), pair_23 = vreinterpretq_u8_u16(vdupq_n_u16(m23));
         for (int c = 0; c < 4; c++) {
             const uint8x16_t weights = vld1q_u8(w + 64 * u + 16 * c);
-            const uint8x16_t lo = vorrq_u8(vandq_u8(weights, low_nibbles), odd_slice);
-            const uint8x16_t hi = vorrq_u8(vshrq_n_u8(weights, 4), odd_slice);
-            sum[c] = vpadalq_u8(sum[c], vqtbl2q_u8(slices_01, lo));
-            sum[c] = vpadalq_u8(sum[c], vqtbl2q_u8(slices_23, hi));
+            const uint8x16_t v01 = vqtbl2q_u8(slices_01, vorrq_u8(vandq_u8(weights, low_nibbles), odd_slice));
+            const uint8x16_t v23 = vqtbl2q_u8(slices_23, vorrq_u8(vshrq_n_u8(weights, 4), odd_slice));
+            low[c] = vmlal_u8(low[c], vget_low_u8(v01), vget_low_u8(pair_01));
+            high[c] = vmlal_high_u8(high[c], v01, pair_01);
+            low[c] = vmlal_u8(low[c], vget_low_u8(v23), vget_low_u8(pair_23));
+            high[c] = vmlal_high_u8(high[c], v23, pair_23);
         }
     }
-    const uint16x8_t offset = vdupq_n_u16((uint16_t)(512 * quads));
-    for (int c = 0; c < 4; c++) rows[c] = vreinterpretq_s16_u16(vsubq_u16(sum[c], offset));
+    const uint16x8_t bias = vdupq_n_u16((uint16_t)offset);
+    for (int c = 0; c < 4; c++) rows[c] = vreinterpretq_s16_u16(vsubq_u16(vpaddq_u16(low[c], high[c]), bias));
 }
 
 static inline float32x4_t halves_to_float(const uint16_t *p) {
@@ -37,6 +48,8 @@ static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g,
     const uint8_t *block_bits = a->bits + block * g->block_bytes;
     const uint16_t *block_params = a->params + block * g->block_params;
     const uint8_t *tables = x->tables + vector * g->table_stride;
+    const uint8_t *multipliers = x->multipliers + vector * g->table_stride / 16;
+    const int32_t *offsets = x->offsets + (int64_t)vector * g->groups;
     const float *scales = x->scales + (int64_t)vector * g->groups;
     const float *sums = x->sums + (int64_t)vector * g->groups;
     float32x4_t result[8];  // rows 4k .. 4k+3
@@ -45,12 +58,13 @@ static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g,
         const int32_t quads = lut_quads_in_group(g, j);
         const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
         const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
+        const uint8_t *group_multipliers = multipliers + (int64_t)j * a->group_size / 4;
         const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
         float32x4_t planes_sum[8];
         for (int k = 0; k < 8; k++) planes_sum[k] = vdupq_n_f32(0);
         for (int32_t i = 0; i < planes; i++) {
             int16x8_t rows[4];
-            plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, quads, rows);
+            plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, group_multipliers, quads, offsets[j], rows);
             for (int c = 0; c < 4; c++) {
                 const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(rows[c])));
                 const float32x4_t hi = vcvtq_f32_s32(vmovl_s16(vget_high_s16(rows[c])));

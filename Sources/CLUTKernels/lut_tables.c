@@ -8,6 +8,18 @@ float lut_group_sum(const float *x, int32_t begin, int32_t end) {
     return (float)sum;
 }
 
+int32_t lut_top_multiplier(int32_t slices) {
+    int32_t top = 8;
+    while (top > 1 && 127 * top * slices > 32767) top /= 2;
+    return top;
+}
+
+int32_t lut_slice_multiplier(float slice_max, float unit, int32_t top) {
+    int32_t m = 1;
+    while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
+    return m;
+}
+
 /// Centred partial sums of one slice, in a fixed order of operations: products by +-1/2 are exact,
 /// so a vector path doing the same adds in the same order produces the same floats.
 static inline void centred_sums(const float in[4], float out[16]) {
@@ -20,16 +32,16 @@ static inline void centred_sums(const float in[4], float out[16]) {
     }
 }
 
-void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
-                             uint8_t *tables, float *scales, float *sums) {
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
     const int32_t groups = elutq_group_count(cols, group_size);
     float centred[1024 / 4][16];   // one group's slices, G <= 1024
+    float slice_max[1024 / 4];
     for (int32_t j = 0; j < groups; j++) {
         const int32_t begin = j * group_size;
         const int32_t end = begin + group_size < kp ? begin + group_size : kp;
         const int32_t slices = (end - begin) / 4;
-        float maxabs = 0;
+        float group_max = 0;
         for (int32_t s = 0; s < slices; s++) {
             float in[4];
             for (int t = 0; t < 4; t++) {
@@ -37,16 +49,23 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size,
                 in[t] = c < cols ? x[c] : 0.0f;
             }
             centred_sums(in, centred[s]);
-            for (int p = 0; p < 16; p++) maxabs = fmaxf(maxabs, fabsf(centred[s][p]));
+            slice_max[s] = 0;
+            for (int p = 0; p < 16; p++) slice_max[s] = fmaxf(slice_max[s], fabsf(centred[s][p]));
+            group_max = fmaxf(group_max, slice_max[s]);
         }
-        const float inverse = maxabs > 0 ? 127.0f / maxabs : 0.0f;
-        uint8_t *out = tables + (int64_t)begin * 4;
-        for (int32_t s = 0; s < slices; s++)
-            for (int p = 0; p < 16; p++) {
-                float scaled = centred[s][p] * inverse;
-                out[16 * s + p] = (uint8_t)((int32_t)lrintf(scaled) + 128);
-            }
-        scales[j] = maxabs / 127.0f;
-        sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
+        const int32_t top = lut_top_multiplier(slices);
+        const float unit = group_max / (127.0f * (float)top);
+        int32_t offset = 0;
+        for (int32_t s = 0; s < slices; s++) {
+            const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
+            const float inverse = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
+            uint8_t *table = out.tables + (int64_t)(begin / 4 + s) * 16;
+            for (int p = 0; p < 16; p++) table[p] = (uint8_t)((int32_t)lrintf(centred[s][p] * inverse) + 128);
+            out.multipliers[begin / 4 + s] = (uint8_t)m;
+            offset += 128 * m;
+        }
+        out.scales[j] = unit;
+        out.offsets[j] = offset;
+        out.sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
     }
 }

@@ -15,8 +15,12 @@ public final class ActivationTables: @unchecked Sendable {
     private let groups: Int
     /// [capacity][Kp / 4][16]
     private let tables: UnsafeMutablePointer<UInt8>
+    /// [capacity][Kp / 4]: each slice's power-of-two multiplier.
+    private let multipliers: UnsafeMutablePointer<UInt8>
     /// [capacity][groups]
     private let scales: UnsafeMutablePointer<Float>
+    /// [capacity][groups]
+    private let offsets: UnsafeMutablePointer<Int32>
     /// [capacity][groups]
     private let sums: UnsafeMutablePointer<Float>
 
@@ -27,13 +31,17 @@ public final class ActivationTables: @unchecked Sendable {
         paddedCols = Int(elutq_padded_cols(Int32(cols)))
         groups = Int(elutq_group_count(Int32(cols), Int32(groupSize)))
         tables = .allocate(capacity: self.capacity * paddedCols * 4)
+        multipliers = .allocate(capacity: self.capacity * paddedCols / 4)
         scales = .allocate(capacity: self.capacity * groups)
+        offsets = .allocate(capacity: self.capacity * groups)
         sums = .allocate(capacity: self.capacity * groups)
     }
 
     deinit {
         tables.deallocate()
+        multipliers.deallocate()
         scales.deallocate()
+        offsets.deallocate()
         sums.deallocate()
     }
 
@@ -42,8 +50,10 @@ public final class ActivationTables: @unchecked Sendable {
         precondition(count <= capacity, "batch of \(count) exceeds table capacity \(capacity)")
         self.count = count
         let one = { (v: Int) in
-            elutq_build_tables(x + v * stride, Int32(self.cols), Int32(self.groupSize),
-                               self.tables + v * self.paddedCols * 4, self.scales + v * self.groups, self.sums + v * self.groups)
+            let out = elutq_table_output(
+                tables: self.tables + v * self.paddedCols * 4, multipliers: self.multipliers + v * self.paddedCols / 4,
+                scales: self.scales + v * self.groups, offsets: self.offsets + v * self.groups, sums: self.sums + v * self.groups)
+            elutq_build_tables(x + v * stride, Int32(self.cols), Int32(self.groupSize), out)
         }
         if let pool, count > 1 {
             pool.parallelFor(count) { range in range.forEach(one) }
@@ -54,7 +64,7 @@ public final class ActivationTables: @unchecked Sendable {
 
     /// The kernels' descriptor of the built batch.
     var descriptor: elutq_lut_tables {
-        elutq_lut_tables(tables: tables, scales: scales, sums: sums, count: Int32(count),
-                         cols: Int32(cols), group_size: Int32(groupSize))
+        elutq_lut_tables(tables: tables, multipliers: multipliers, scales: scales, offsets: offsets, sums: sums,
+                         count: Int32(count), cols: Int32(cols), group_size: Int32(groupSize))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `.hlq` model file, mapped, validated, and used in place: elutq's own format for quantized models.
 ///
 /// The layout (docs/hlq-format.md has every field):
@@ -59,6 +61,15 @@ public final class HLQFile: @unchecked Sendable {
             throw .overlappingTensors(previous.name, next.name)
         }
         return indexByName
+    }
+
+    /// Whether the file at `path` starts with the `.hlq` magic: how a loader tells it from a GGUF
+    /// file without trusting the name.
+    public static func looksLikeHLQ(path: String) throws -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw HLQFileError.unreadable(MappedFileError.cannotOpen(path: path, reason: "cannot open")) }
+        defer { try? handle.close() }
+        let prefix = try handle.read(upToCount: HLQFileHeader.magic.count) ?? Data()
+        return prefix.elementsEqual(HLQFileHeader.magic)
     }
 
     /// The tensor called `name`, if the file has one.

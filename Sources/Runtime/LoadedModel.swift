@@ -13,10 +13,20 @@ public struct LoadedModel: Sendable {
     /// Bytes of the model file mapped in place (0 when the weights were converted into heap memory).
     public var mappedBytes: Int
 
-    /// Opens `path`: a `.hlq` model runs on the LUT kernels in place; a GGUF file or a Hugging Face
-    /// checkpoint directory is dequantized to float32 and runs on the reference path.
-    public static func open(_ path: String, pool: ThreadPool) throws -> LoadedModel {
-        let source = try GGUFModelSource(path: path)
+    /// Opens `path`: a `.hlq` model runs on the LUT kernels in place (or, with `exactFloat`, on
+    /// float32 dequantized from it); a GGUF file or a Hugging Face checkpoint directory is
+    /// dequantized to float32 and runs on the reference path.
+    public static func open(_ path: String, pool: ThreadPool, exactFloat: Bool = false) throws -> LoadedModel {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+           try HLQFile.looksLikeHLQ(path: path) {
+            let file = try HLQFile(path: path)
+            return LoadedModel(
+                weights: try .mapped(file, exactFloat: exactFloat), tokenizer: try Tokenizer(spec: file.metadata.tokenizer),
+                chatTemplate: file.metadata.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path,
+                kind: exactFloat ? "hlq (float reference)" : "hlq", mappedBytes: file.fileSize)
+        }
+        let source = try ModelSources.open(path)
         return LoadedModel(
             weights: try .float(from: source, pool: pool), tokenizer: try Tokenizer(spec: source.tokenizer),
             chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32",

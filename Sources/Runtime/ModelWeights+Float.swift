@@ -5,6 +5,8 @@ import Parallel
 /// Heap buffers holding a float model's weights, released together with the `ModelWeights` that uses them.
 final class FloatStorage: @unchecked Sendable {
     private var buffers: [UnsafeMutablePointer<Float>] = []
+    /// Whatever else the weights point into (a mapped file).
+    var keepAlive: AnyObject?
 
     func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)

@@ -1,11 +1,17 @@
 import Engine
+import HLQ
 import ModelFile
 
 extension ModelWeights {
     /// The weights of a `.hlq` file, used in place from its mapping: no weight is copied, so the
     /// model's pages are file-backed and shared, and only what a step touches becomes resident.
-    public static func mapped(_ file: HLQFile) throws -> ModelWeights {
+    ///
+    /// With `exactFloat`, HLQ matrices are instead dequantized to float32 and run on the dense
+    /// path: the exact reference the LUT kernels' table rounding is measured against.
+    public static func mapped(_ file: HLQFile, exactFloat: Bool = false) throws -> ModelWeights {
         let config = file.metadata.config
+        let storage = FloatStorage()
+        storage.keepAlive = file
         func info(_ name: String) throws -> HLQTensorInfo {
             guard let t = file.tensor(named: name) else { throw ModelSourceError.missingTensor(name) }
             return t
@@ -33,6 +39,12 @@ extension ModelWeights {
                 return .q8(weights.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
             case .hlq(let bits, let groupSize):
                 let (packed, params) = file.hlqParts(of: t)
+                if exactFloat {
+                    let floats = storage.allocate(rows * cols)
+                    PackedMatrix.dequantize(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                            planes: bits, groupSize: groupSize, into: floats)
+                    return .f32(floats, rows: rows, cols: cols)
+                }
                 return .lut(LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
                                       planes: bits, groupSize: groupSize))
             }
@@ -67,6 +79,6 @@ extension ModelWeights {
             ? try linear("output.weight", rows: config.vocabularySize, cols: d)
             : try linear("token_embd.weight", rows: config.vocabularySize, cols: d)
         return ModelWeights(config: config, embedding: embedding, blocks: blocks,
-                            outputNorm: try vector("output_norm.weight", count: d), output: output, owner: file)
+                            outputNorm: try vector("output_norm.weight", count: d), output: output, owner: storage)
     }
 }

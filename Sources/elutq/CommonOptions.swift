@@ -13,10 +13,10 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Opens a model with a clear message when it cannot be read.
-    func loadModel(_ path: String, pool: ThreadPool) throws -> LoadedModel {
+    func loadModel(_ path: String, pool: ThreadPool, exactFloat: Bool = false) throws -> LoadedModel {
         log("loading \(path)")
         do {
-            return try LoadedModel.open(path, pool: pool)
+            return try LoadedModel.open(path, pool: pool, exactFloat: exactFloat)
         } catch {
             throw ValidationError("cannot load \(path): \(error)")
         }

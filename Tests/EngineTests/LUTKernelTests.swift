@@ -55,10 +55,32 @@ import TestSupport
         return y
     }
 
+    /// Half a table step of every slice of every group: the most a lookup can be off by.
+    ///
+    /// Mirrors the table rules of lut_kernels.h: a group's unit is its largest slice over
+    /// 127 * top, and each slice's step is the unit times the smallest power of two (up to top)
+    /// that keeps its entries within ±127.
+    static func halfSteps(_ x: [Float], groupSize: Int) -> [[Double]] {
+        stride(from: 0, to: x.count, by: groupSize).map { begin in
+            let slices = stride(from: begin, to: min(begin + groupSize, x.count), by: 4).map { s in
+                (s..<min(s + 4, x.count)).reduce(0.0) { $0 + Double(abs(x[$1])) } / 2
+            }
+            let paddedSlices = (min(begin + groupSize, (x.count + 15) / 16 * 16) - begin) / 4
+            var top = 8
+            while top > 1 && 127 * top * paddedSlices > 32767 { top /= 2 }
+            let unit = (slices.max() ?? 0) / Double(127 * top)
+            return slices.map { largest in
+                var m = 1
+                while m < top && largest > 127 * unit * Double(m) { m *= 2 }
+                return unit * Double(m) / 2
+            }
+        }
+    }
+
     /// The kernel differs from the exact product of the dequantized matrix only by the rounding of the
-    /// int8 tables: each lookup is off by at most half a table step, scale_j / 2, and plane i's lookups
-    /// are multiplied by s_i, so |error| <= Σ_groups Σ_i |s_i| * slices * scale_j / 2. A relative 1e-5
-    /// of Σ|w||x| covers float rounding in the sums.
+    /// int8 tables: each lookup is off by at most half a step of its slice, and plane i's lookups are
+    /// multiplied by s_i, so |error| <= Σ_groups Σ_i |s_i| Σ_slices step / 2. A relative 1e-5 of
+    /// Σ|w||x| covers float rounding in the sums and in choosing the steps.
     @Test(arguments: shapes)
     func matchesFloatReferenceWithinTableRounding(shape: Shape) {
         let c = Self.makeCase(shape, seed: UInt64(shape.rows * 31 + shape.cols))
@@ -67,14 +89,7 @@ import TestSupport
         let w = q.dequantized()
         for v in 0..<shape.batch {
             let x = Array(c.x[(v * shape.cols)..<((v + 1) * shape.cols)])
-            var tableScales: [Double] = []
-            for group in 0..<q.groupsPerRow {
-                var largest = 0.0
-                for s in stride(from: group * shape.groupSize, to: min((group + 1) * shape.groupSize, shape.cols), by: 4) {
-                    largest = max(largest, (s..<min(s + 4, shape.cols)).reduce(0) { $0 + Double(abs(x[$1])) } / 2)
-                }
-                tableScales.append(largest / 127)
-            }
+            let steps = Self.halfSteps(x, groupSize: shape.groupSize)
             for row in 0..<shape.rows {
                 var exact = 0.0, magnitude = 0.0, bound = 0.0
                 for col in 0..<shape.cols {
@@ -82,10 +97,9 @@ import TestSupport
                     magnitude += abs(Double(w[row * shape.cols + col]) * Double(x[col]))
                 }
                 for group in 0..<q.groupsPerRow {
-                    let slices = Double((min((group + 1) * shape.groupSize, shape.cols) - group * shape.groupSize + 3) / 4)
+                    let groupSteps = steps[group].reduce(0, +)
                     for i in 0..<shape.planes {
-                        let s = abs(Double(q.scales[(row * q.groupsPerRow + group) * shape.planes + i]))
-                        bound += s * slices * tableScales[group] / 2
+                        bound += abs(Double(q.scales[(row * q.groupsPerRow + group) * shape.planes + i])) * groupSteps
                     }
                 }
                 bound += 1e-5 * magnitude

@@ -53,12 +53,16 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
     for (int64_t i = 0; i < nparams; i++) params[i] = float_to_half(uniform(-0.05f, 0.05f));
     float *x = malloc(sizeof(float) * cols * count);
     for (int32_t i = 0; i < cols * count; i++) x[i] = uniform(-1, 1) * (i % 97 == 0 ? 20 : 1);
-    uint8_t *tables = malloc((size_t)kp * 4 * count);
+    uint8_t *tables = malloc((size_t)kp * 4 * count), *multipliers = malloc((size_t)kp / 4 * count);
     float *scales = malloc(sizeof(float) * groups * count), *sums = malloc(sizeof(float) * groups * count);
-    for (int32_t v = 0; v < count; v++)
-        elutq_build_tables(x + v * cols, cols, group_size, tables + (int64_t)v * kp * 4, scales + v * groups, sums + v * groups);
+    int32_t *offsets = malloc(sizeof(int32_t) * groups * count);
+    for (int32_t v = 0; v < count; v++) {
+        elutq_table_output out = {tables + (int64_t)v * kp * 4, multipliers + (int64_t)v * kp / 4, scales + v * groups,
+                                  offsets + v * groups, sums + v * groups};
+        elutq_build_tables(x + v * cols, cols, group_size, out);
+    }
     elutq_lut_matrix a = {bits, params, rows, cols, planes, group_size};
-    elutq_lut_tables t = {tables, scales, sums, count, cols, group_size};
+    elutq_lut_tables t = {tables, multipliers, scales, offsets, sums, count, cols, group_size};
     const int32_t blocks = (rows + 31) / 32;
     float *reference = malloc(sizeof(float) * rows * count), *y = malloc(sizeof(float) * rows * count);
     elutq_force_isa(ELUTQ_ISA_SCALAR);
@@ -78,11 +82,14 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
                 exact += w * x[v * cols + col];
                 magnitude += fabs(w * x[v * cols + col]);
             }
+            // Each lookup is off by at most half a step of its slice, unit * multiplier / 2.
             for (int32_t j = 0; j < groups; j++) {
                 const uint16_t *p = params + ((int64_t)(row / 32) * groups + j) * (planes + 1) * 32;
                 const int32_t end = (j + 1) * group_size < kp ? (j + 1) * group_size : kp;
-                const double slices = (end - j * group_size) / 4;
-                for (int32_t i = 0; i < planes; i++) bound += fabs(half_to_float(p[i * 32 + row % 32])) * slices * scales[v * groups + j] / 2;
+                double steps = 0;
+                for (int32_t q = j * group_size / 4; q < end / 4; q++) steps += multipliers[(int64_t)v * kp / 4 + q];
+                for (int32_t i = 0; i < planes; i++)
+                    bound += fabs(half_to_float(p[i * 32 + row % 32])) * steps * scales[v * groups + j] / 2;
             }
             bound += 1e-5 * magnitude;
             if (fabs(reference[v * rows + row] - exact) > bound) {
@@ -93,7 +100,6 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
     const elutq_isa paths[] = {ELUTQ_ISA_AVX2, ELUTQ_ISA_AVX512_VBMI, ELUTQ_ISA_NEON};
     for (unsigned p = 0; p < 3; p++) {
         if (!elutq_force_isa(paths[p])) continue;
-        elutq_build_tables(x, cols, group_size, tables, scales, sums);
         memset(y, 0, sizeof(float) * rows * count);
         elutq_lut_matmul(&a, &t, y, rows, 0, blocks);
         if (memcmp(y, reference, sizeof(float) * rows * count) != 0) {
@@ -102,7 +108,8 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
         }
     }
     printf("%s %dx%d B%d g%d M%d\n", failures ? "FAIL" : "ok  ", rows, cols, planes, group_size, count);
-    free(bits); free(params); free(x); free(tables); free(scales); free(sums); free(reference); free(y);
+    free(bits); free(params); free(x); free(tables); free(multipliers); free(scales); free(offsets); free(sums);
+    free(reference); free(y);
     return failures;
 }
 

@@ -36,17 +36,24 @@
 //
 // For each slice q of 4 inputs x[4q .. 4q+3], the 16 centred partial sums
 //     T[q][p] = sum_t (bit_t(p) - 1/2) * x[4q + t]          p = 0..15
-// are mirror symmetric (T[q][15 - p] = -T[q][p]). Each group j gets one scale
-//     scale[j] = max |T| over the group's slices / 127
-// and the table stores U[q][p] = round(T[q][p] / scale[j]) + 128 as a byte in 1..255.
+// are mirror symmetric (T[q][15 - p] = -T[q][p]). They are stored as int8 steps of a group unit,
+// with a power-of-two multiplier per slice so that small slices keep their precision next to an
+// outlier slice in the same group:
+//     top[j]  = the largest multiplier group j may use: a power of two, at most 8, such that
+//               127 * top[j] * slices_j <= 32767 (the int16 accumulator cannot overflow)
+//     unit[j] = max |T| over the group's slices / (127 * top[j])
+//     m[q]    = the smallest power of two with max_p |T[q][p]| <= 127 * unit[j] * m[q]
+//     U[q][p] = round(T[q][p] / (unit[j] * m[q])) + 128, a byte in 1..255
 // Layout: tables[Kp / 4][16] bytes, so a quad of four slices is 64 contiguous bytes, which is one
-// AVX-512 register, two AVX2 registers or four NEON registers. sums[j] is the exact float sum of
-// the group's inputs, which carries the midpoint term.
+// AVX-512 register, two AVX2 registers or four NEON registers; multipliers[Kp / 4] bytes; per
+// group, scales[j] = unit[j], offsets[j] = 128 * sum of the group's m[q], and sums[j], the exact
+// float sum of the group's inputs, which carries the midpoint term.
 //
 // For row r, group j, the kernel computes with integer lookups only
-//     L_i = sum over the group's slices of U[q][nib_i(r, q)] - 128 * slices
+//     L_i = sum over the group's slices of m[q] * U[q][nib_i(r, q)] - offsets[j]
 //     y_r += scale[j] * (sum_i s_i * L_i) + m * sums[j]
-// and no weight is ever expanded to float.
+// and no weight is ever expanded to float. The multiply by m[q] rides on the instruction that
+// already pairs lookups into int16 (vpmaddubsw, or NEON's widening multiply-accumulate).
 #pragma once
 
 #include <stddef.h>
@@ -68,9 +75,11 @@ typedef struct elutq_lut_matrix {
 
 /// Tables for `count` input vectors, one after another, each as built by elutq_build_tables.
 typedef struct elutq_lut_tables {
-    const uint8_t *tables;    ///< [count][Kp / 4][16]
-    const float *scales;      ///< [count][groups]
-    const float *sums;        ///< [count][groups]
+    const uint8_t *tables;       ///< [count][Kp / 4][16]
+    const uint8_t *multipliers;  ///< [count][Kp / 4]
+    const float *scales;         ///< [count][groups]
+    const int32_t *offsets;      ///< [count][groups]
+    const float *sums;           ///< [count][groups]
     int32_t count;            ///< number of input vectors
     int32_t cols;             ///< K, must match the matrix
     int32_t group_size;       ///< G, must match the matrix
@@ -93,10 +102,17 @@ int64_t elutq_bits_bytes(int32_t rows, int32_t cols, int32_t planes);
 /// Number of half floats in `params` for a matrix.
 int64_t elutq_params_count(int32_t rows, int32_t cols, int32_t planes, int32_t group_size);
 
-/// Build the tables, group scales and group sums for one input vector x[cols].
-/// tables needs Kp * 4 bytes; scales and sums need one float per group.
-void elutq_build_tables(const float *x, int32_t cols, int32_t group_size,
-                        uint8_t *tables, float *scales, float *sums);
+/// Where elutq_build_tables writes one vector's tables (sizes in the layout above).
+typedef struct elutq_table_output {
+    uint8_t *tables;       ///< Kp * 4 bytes
+    uint8_t *multipliers;  ///< Kp / 4 bytes
+    float *scales;         ///< one per group
+    int32_t *offsets;      ///< one per group
+    float *sums;           ///< one per group
+} elutq_table_output;
+
+/// Build the tables, multipliers and per-group values for one input vector x[cols].
+void elutq_build_tables(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 
 /// y[v * ldy + row] = (A x_v)[row] for every input vector v and the rows of row blocks
 /// [block_begin, block_end) (32 rows each; rows past N are not written). Threads split row blocks.

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import ModelFile
+import Parallel
+import Runtime
+
+/// `elutq quantize`: turn a GGUF file or a Hugging Face checkpoint into a `.hlq` model.
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a GGUF file or Hugging Face checkpoint into a .hlq model.",
+        discussion: """
+            Linear layers get --bits bit planes in groups of --group-size columns, fitted by --method \
+            (hlq: the paper's free per-plane scales; uniform: min-max with an integer zero point). \
+            --recipe overrides precisions per tensor class, e.g. 'attn=4,mlp=2,embedding=q8,output=hlq4'. \
+            The model is written to a temporary file next to OUT, synced and renamed, so an interrupted \
+            run never leaves a partial model behind.
+            """)
+
+    @Argument(help: "A GGUF file or a Hugging Face checkpoint directory.") var input: String
+    @Option(name: .shortAndLong, help: "The .hlq file to write.") var output: String
+    @Option(help: "Bit planes of the linear layers (1-4).") var bits = 2
+    @Option(name: .customLong("group-size"), help: "Columns per group (a multiple of 32, at most 1024).") var groupSize = 128
+    @Option(help: "hlq or uniform.") var method = "hlq"
+    @Option(help: "Per-class precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.") var recipe = ""
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
+        guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
+            throw ValidationError("--group-size must be a multiple of 32 up to 1024")
+        }
+        guard QuantizationRecipe.Method(rawValue: method) != nil else { throw ValidationError("--method must be hlq or uniform") }
+    }
+
+    struct Report: Codable {
+        var output: String
+        var bytes: Int
+        var bitsPerWeight: Double
+        var seconds: Double
+        var recipe: QuantizationRecipe
+    }
+
+    func run() throws {
+        let start = monotonicSeconds()
+        let pool = ThreadPool(threadCount: common.threads)
+        let spec = try RecipeSpec(recipe, defaultGroupSize: groupSize)
+        let source: ModelSource
+        do {
+            source = try ModelSources.open(input)
+        } catch {
+            throw ValidationError("cannot read \(input): \(error)")
+        }
+        var recipe = QuantizationRecipe(
+            method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
+            overrides: spec.overrides, embedding: spec.embedding ?? .q8,
+            output: spec.output ?? (source.config.tiedEmbeddings ? nil : .q8), averageBitsPerWeight: 0)
+        common.log("quantizing \(input) (\(source.config.architecture), \(source.config.layers) blocks) to \(output)")
+        let writer = try HLQFileWriter(destination: output)
+        InterruptCleanup.remove(writer.temporaryPath)
+        defer { InterruptCleanup.remove(nil) }
+        let quantizer = ModelQuantizer(source: source, recipe: recipe)
+        recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { index, count, name in
+            common.progress("[\(index)/\(count)] \(name)")
+        }, emit: { name, shape, tensor in
+            try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
+        })
+        common.endProgress()
+        common.log("hashing the source")
+        let metadata = HLQFileMetadata(
+            config: source.config, tokenizer: source.tokenizer, recipe: recipe,
+            sourceSHA256: try ModelSources.sha256(input), creator: "elutq \(Elutq.configuration.version)", created: Date())
+        try writer.finish(metadata: metadata)
+        let bytes = (try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let report = Report(output: output, bytes: bytes, bitsPerWeight: recipe.averageBitsPerWeight,
+                            seconds: monotonicSeconds() - start, recipe: recipe)
+        if common.json {
+            try common.printJSON(report)
+        } else {
+            print(String(format: "wrote %@: %.1f MB, %.3f bits per linear weight (scales and midpoints included), %.1f s",
+                         output, Double(bytes) / 1e6, report.bitsPerWeight, report.seconds))
+        }
+    }
+}
+
+/// Deletes a half-written model's temporary file when the user interrupts (SIGINT/SIGTERM):
+/// the file is never renamed into place, so nothing is lost, and nothing is left behind either.
+enum InterruptCleanup {
+    nonisolated(unsafe) private static var path: UnsafeMutablePointer<CChar>?
+
+    /// Sets (or, with nil, clears) the file to remove on an interrupt.
+    static func remove(_ file: String?) {
+        let old = path
+        path = file.map { strdup($0) }
+        free(old)
+        guard file != nil else { return }
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            if let path = InterruptCleanup.path { unlink(path) }
+            _exit(128 + signal)
+        }
+        Glibc.signal(SIGINT, handler)
+        Glibc.signal(SIGTERM, handler)
+    }
+}
