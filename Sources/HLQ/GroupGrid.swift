@@ -45,13 +45,36 @@ struct GroupGrid {
     }
 
     /// Assigns every weight its nearest pattern and returns the summed squared error.
+    ///
+    /// Sixteen weights at a time are compared against each threshold in turn, so the cost is one
+    /// vector compare per threshold per sixteen weights.
     func assign(_ weights: UnsafeBufferPointer<Float>, into patterns: UnsafeMutableBufferPointer<UInt8>) -> Double {
+        let thresholdCount = (1 << planes) - 1
         var error: Double = 0
-        for k in 0..<weights.count {
+        var k = 0
+        let raw = UnsafeRawPointer(weights.baseAddress!)
+        while k + 16 <= weights.count {
+            let w = raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD16<Float>.self)
+            var rank = SIMD16<Int32>.zero
+            for t in 0..<thresholdCount {
+                rank &+= SIMD16<Int32>.zero.replacing(with: 1, where: w .> SIMD16(repeating: thresholds[t]))
+            }
+            var grid = SIMD16<Float>.zero
+            for lane in 0..<16 {
+                let p = order[Int(rank[lane])]
+                patterns[k + lane] = p
+                grid[lane] = values[Int(p)]
+            }
+            let d = w - grid
+            error += Double((d * d).sum())
+            k += 16
+        }
+        while k < weights.count {
             let p = nearest(weights[k])
             patterns[k] = p
             let d = weights[k] - values[Int(p)]
             error += Double(d * d)
+            k += 1
         }
         return error
     }

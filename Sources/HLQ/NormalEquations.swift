@@ -16,28 +16,32 @@ struct NormalEquations {
     /// Solves by Cholesky over the unknowns that the data determines; an unknown whose pivot
     /// vanishes is fixed at `fallback` and the factorisation restarts without it.
     func solve(fallback: SIMD8<Double>) -> SIMD8<Double> {
-        var active = [Bool](repeating: true, count: size)
         var scale = 0.0
         for a in 0..<size { scale = max(scale, matrix[a * size + a]) }
         let tolerance = max(scale, 1) * 1e-9
-        while true {
-            let unknowns = (0..<size).filter { active[$0] }
-            if unknowns.isEmpty { return fallback }
-            let m = unknowns.count
-            // Reduced system with the fixed unknowns moved to the right-hand side.
+        var active: UInt8 = size == 8 ? 0xFF : (1 << UInt8(size)) - 1  // bit i: unknown i is solved for
+        while active != 0 {
+            // The active unknowns, in order; fixed ones move to the right-hand side.
+            var unknowns = SIMD8<Int32>.zero
+            var m = 0
+            for i in 0..<size where active & (1 << UInt8(i)) != 0 {
+                unknowns[m] = Int32(i)
+                m += 1
+            }
             var a = SIMD64<Double>.zero, b = SIMD8<Double>.zero
-            for (r, i) in unknowns.enumerated() {
+            for r in 0..<m {
+                let i = Int(unknowns[r])
                 b[r] = rhs[i]
-                for k in 0..<size where !active[k] { b[r] -= matrix[i * size + k] * fallback[k] }
-                for (c, j) in unknowns.enumerated() { a[r * m + c] = matrix[i * size + j] }
+                for k in 0..<size where active & (1 << UInt8(k)) == 0 { b[r] -= matrix[i * size + k] * fallback[k] }
+                for c in 0..<m { a[r * m + c] = matrix[i * size + Int(unknowns[c])] }
             }
             // In-place Cholesky, lower triangle.
-            var dropped: Int?
-            for c in 0..<m where dropped == nil {
+            var dropped = -1
+            for c in 0..<m {
                 var pivot = a[c * m + c]
                 for k in 0..<c { pivot -= a[c * m + k] * a[c * m + k] }
                 if pivot <= tolerance {
-                    dropped = unknowns[c]
+                    dropped = Int(unknowns[c])
                     break
                 }
                 let root = pivot.squareRoot()
@@ -48,8 +52,8 @@ struct NormalEquations {
                     a[r * m + c] = v / root
                 }
             }
-            if let dropped {
-                active[dropped] = false
+            if dropped >= 0 {
+                active &= ~(1 << UInt8(dropped))
                 continue
             }
             // Forward then back substitution.
@@ -66,8 +70,9 @@ struct NormalEquations {
                 x[r] = v / a[r * m + r]
             }
             var solution = fallback
-            for (r, i) in unknowns.enumerated() { solution[i] = x[r] }
+            for r in 0..<m { solution[Int(unknowns[r])] = x[r] }
             return solution
         }
+        return fallback
     }
 }
