@@ -1,0 +1,139 @@
+import Foundation
+import ModelFile
+import Parallel
+import Runtime
+import Testing
+import TestSupport
+
+/// SmolLM2 quantized to `.hlq` files, made once per test run and shared by the tests below.
+final class QuantizedModels: @unchecked Sendable {
+    static let shared = Result { try QuantizedModels() }
+
+    let directory: URL
+    /// HLQ at 4 bits, g = 128, embeddings q8 (the tied head too).
+    let fourBit: String
+    /// HLQ at 2 bits, g = 128, plain RTN: a badly damaged model, which magnifies any kernel error.
+    let twoBit: String
+    /// GPL-3, the evaluation text.
+    let text: String
+
+    private init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-models-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let source = try GGUFModelSource(path: try realModelPath())
+        let pool = ThreadPool(threadCount: 2)
+        fourBit = try Self.quantize(source, bits: 4, into: directory.appendingPathComponent("smollm2-hlq4.hlq").path, pool: pool)
+        twoBit = try Self.quantize(source, bits: 2, into: directory.appendingPathComponent("smollm2-hlq2.hlq").path, pool: pool)
+        text = try String(contentsOfFile: "/usr/share/common-licenses/GPL-3", encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    static func quantize(_ source: ModelSource, bits: Int, into path: String, pool: ThreadPool) throws -> String {
+        var recipe = QuantizationRecipe(method: .hlq, bits: bits, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        let writer = try HLQFileWriter(destination: path)
+        let quantizer = ModelQuantizer(source: source, recipe: recipe)
+        recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { _, _, _ in }) { name, shape, tensor in
+            try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
+        }
+        try writer.finish(metadata: HLQFileMetadata(config: source.config, tokenizer: source.tokenizer, recipe: recipe,
+                                                    sourceSHA256: String(repeating: "0", count: 64), creator: "tests", created: Date()))
+        return path
+    }
+
+    /// Perplexity on GPL-3 (ctx 512) over the first `chunks` chunks (all by default), on the LUT
+    /// kernels or the float reference.
+    func perplexity(_ path: String, exactFloat: Bool, chunks: Int? = nil) throws -> Double {
+        let pool = ThreadPool(threadCount: 2)
+        let model = try LoadedModel.open(path, pool: pool, exactFloat: exactFloat)
+        let tokens = model.tokenizer.encode(text)
+        let transformer = Transformer(weights: model.weights, contextLength: 512, maxBatch: 128, pool: pool)
+        let scored = chunks.map { Array(tokens.prefix($0 * 512)) } ?? tokens
+        return try Perplexity.evaluate(transformer, tokens: scored, context: 512, bos: nil).ppl
+    }
+}
+
+/// HLQ models on the LUT kernels, on the real SmolLM2.
+@Suite(.serialized) struct QuantizedModelTests {
+    /// llama.cpp's perplexity of the unquantized model on GPL-3 at ctx 512 (FloatPathTests checks ours against it).
+    static let referencePerplexity = 18.30
+
+    @Test func fourBitStaysWithinOneAndAHalfTimesTheReference() throws {
+        let models = try QuantizedModels.shared.get()
+        let ppl = try models.perplexity(models.fourBit, exactFloat: false)
+        #expect(ppl <= 1.5 * Self.referencePerplexity, "4-bit HLQ ppl \(ppl)")
+    }
+
+    /// The LUT kernels' int8 tables against exact float dequantization of the very same model.
+    @Test(arguments: [4, 2])
+    func lutPerplexityIsWithinOnePercentOfExactFloat(bits: Int) throws {
+        let models = try QuantizedModels.shared.get()
+        let path = bits == 4 ? models.fourBit : models.twoBit
+        let chunks: Int? = bits == 4 ? nil : 6
+        let lut = try models.perplexity(path, exactFloat: false, chunks: chunks)
+        let exact = try models.perplexity(path, exactFloat: true, chunks: chunks)
+        #expect(abs(lut - exact) / exact <= 0.01, "\(bits)-bit: LUT \(lut), exact float \(exact)")
+    }
+
+    @Test func fourBitAnswersInEnglish() throws {
+        let models = try QuantizedModels.shared.get()
+        let pool = ThreadPool(threadCount: 2)
+        let model = try LoadedModel.open(models.fourBit, pool: pool)
+        let generator = Generator(model: model, contextLength: 256, pool: pool)
+        let prompt = model.tokenizer.encode(generator.chatPrompt([ChatMessage(role: "user", content: "What is the capital of France?")]))
+        let result = try generator.generate(prompt, options: GenerationOptions(maxTokens: 40, sampling: .greedy))
+        #expect(result.text.contains("Paris"), "\(result.text)")
+    }
+
+    /// Loading maps the file and points the kernels into it: no weight is copied.
+    @Test func weightsPointIntoTheMapping() throws {
+        let models = try QuantizedModels.shared.get()
+        let file = try HLQFile(path: models.twoBit)
+        let weights = try ModelWeights.mapped(file)
+        let mapping = UInt(bitPattern: file.file.bytes.baseAddress!)..<UInt(bitPattern: file.file.bytes.baseAddress! + file.fileSize)
+        for block in weights.blocks {
+            for linear in [block.query, block.key, block.value, block.attentionOutput, block.gate, block.up, block.down] {
+                guard case .lut(let matrix) = linear else {
+                    Issue.record("a linear layer is not on the LUT kernels")
+                    continue
+                }
+                #expect(mapping.contains(UInt(bitPattern: matrix.descriptor.bits)))
+                #expect(mapping.contains(UInt(bitPattern: matrix.descriptor.params)))
+            }
+        }
+    }
+
+    @Test func corruptAndTruncatedFilesGiveClearErrors() throws {
+        let models = try QuantizedModels.shared.get()
+        let pool = ThreadPool(threadCount: 1)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: models.twoBit))
+        let broken = models.directory.appendingPathComponent("broken.hlq")
+        for (what, data) in [("truncated", bytes.prefix(bytes.count / 2)), ("wrong version", Self.withVersion(99, bytes))] {
+            try data.write(to: broken)
+            #expect(throws: (any Error).self, "\(what)") { try LoadedModel.open(broken.path, pool: pool) }
+            do {
+                _ = try LoadedModel.open(broken.path, pool: pool)
+            } catch {
+                let message = "\(error)"
+                #expect(message.contains(what == "truncated" ? "truncated" : "version"), "\(what): \(message)")
+            }
+        }
+    }
+
+    static func withVersion(_ version: UInt32, _ data: Data) -> Data {
+        var copy = data
+        withUnsafeBytes(of: version.littleEndian) { copy.replaceSubrange(8..<12, with: $0) }
+        return copy
+    }
+
+    @Test func aPromptLongerThanTheContextIsRefused() throws {
+        let models = try QuantizedModels.shared.get()
+        let pool = ThreadPool(threadCount: 1)
+        let model = try LoadedModel.open(models.twoBit, pool: pool)
+        let generator = Generator(model: model, contextLength: 64, pool: pool)
+        let prompt = [Int32](repeating: 100, count: 64)
+        #expect(throws: GenerationError.promptTooLong(tokens: 64, context: 64)) {
+            try generator.generate(prompt, options: GenerationOptions(maxTokens: 4, sampling: .greedy))
+        }
+    }
+}
