@@ -23,9 +23,6 @@ extension ModelWeights {
             }
             return file.floats(of: t).baseAddress!
         }
-        func optionalVector(_ name: String, count: Int) throws -> UnsafePointer<Float>? {
-            file.tensor(named: name) == nil ? nil : try vector(name, count: count)
-        }
         func linear(_ name: String, rows: Int, cols: Int) throws -> LinearWeight {
             let t = try info(name)
             guard t.shape == [cols, rows] else {
@@ -49,23 +46,10 @@ extension ModelWeights {
                                       planes: bits, groupSize: groupSize))
             }
         }
-        let d = config.embeddingSize, q = config.heads * config.headSize, kv = config.kvSize, f = config.feedForwardSize
-        let blocks = try (0..<config.layers).map { i in
-            let p = "blk.\(i)."
-            return BlockWeights(
-                attentionNorm: try vector(p + "attn_norm.weight", count: d),
-                query: try linear(p + "attn_q.weight", rows: q, cols: d),
-                key: try linear(p + "attn_k.weight", rows: kv, cols: d),
-                value: try linear(p + "attn_v.weight", rows: kv, cols: d),
-                queryBias: try optionalVector(p + "attn_q.bias", count: q),
-                keyBias: try optionalVector(p + "attn_k.bias", count: kv),
-                valueBias: try optionalVector(p + "attn_v.bias", count: kv),
-                attentionOutput: try linear(p + "attn_output.weight", rows: d, cols: q),
-                feedForwardNorm: try vector(p + "ffn_norm.weight", count: d),
-                gate: try linear(p + "ffn_gate.weight", rows: f, cols: d),
-                up: try linear(p + "ffn_up.weight", rows: f, cols: d),
-                down: try linear(p + "ffn_down.weight", rows: d, cols: f))
-        }
+        let lookup = TensorLookup(vector: { try vector($0, count: $1) }, contains: { file.tensor(named: $0) != nil },
+                                  linear: { try linear($0, rows: $1, cols: $2) })
+        let blocks = try (0..<config.layers).map { try BlockWeights.assemble($0, config: config, from: lookup) }
+        let d = config.embeddingSize
         let embeddingInfo = try info("token_embd.weight")
         let embedding: EmbeddingTable
         switch try linear("token_embd.weight", rows: config.vocabularySize, cols: d) {

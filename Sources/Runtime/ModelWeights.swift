@@ -90,3 +90,37 @@ public struct ModelWeights: @unchecked Sendable {
         self.owner = owner
     }
 }
+
+/// Where a loader finds each kind of tensor; `assemble` walks a block's tensors the same way for every format.
+struct TensorLookup {
+    /// A float vector of `count` values (norm weights, biases).
+    var vector: (_ name: String, _ count: Int) throws -> UnsafePointer<Float>
+    /// Whether the file has a tensor (optional biases).
+    var contains: (_ name: String) -> Bool
+    /// A matrix of `rows` outputs by `cols` inputs, in whatever precision it is stored.
+    var linear: (_ name: String, _ rows: Int, _ cols: Int) throws -> LinearWeight
+}
+
+extension BlockWeights {
+    /// Block `index` of a model, its tensors named as GGUF names them.
+    static func assemble(_ index: Int, config: ModelConfig, from lookup: TensorLookup) throws -> BlockWeights {
+        let d = config.embeddingSize, q = config.heads * config.headSize, kv = config.kvSize, f = config.feedForwardSize
+        let p = "blk.\(index)."
+        func bias(_ name: String, _ count: Int) throws -> UnsafePointer<Float>? {
+            lookup.contains(p + name) ? try lookup.vector(p + name, count) : nil
+        }
+        return BlockWeights(
+            attentionNorm: try lookup.vector(p + "attn_norm.weight", d),
+            query: try lookup.linear(p + "attn_q.weight", q, d),
+            key: try lookup.linear(p + "attn_k.weight", kv, d),
+            value: try lookup.linear(p + "attn_v.weight", kv, d),
+            queryBias: try bias("attn_q.bias", q),
+            keyBias: try bias("attn_k.bias", kv),
+            valueBias: try bias("attn_v.bias", kv),
+            attentionOutput: try lookup.linear(p + "attn_output.weight", d, q),
+            feedForwardNorm: try lookup.vector(p + "ffn_norm.weight", d),
+            gate: try lookup.linear(p + "ffn_gate.weight", f, d),
+            up: try lookup.linear(p + "ffn_up.weight", f, d),
+            down: try lookup.linear(p + "ffn_down.weight", d, f))
+    }
+}
