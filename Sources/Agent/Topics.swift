@@ -20,10 +20,13 @@ public struct Topics: Sendable, Equatable {
     /// cannot be read get their error on `reply/unknown`.
     public func reply(to id: String?) -> String { "\(prefix)/\(device)/reply/\(id ?? "unknown")" }
 
+    public var fleetPrompt: String { Self.fleetPrompt(prefix: prefix) }
+    public var fleetCancel: String { Self.fleetCancel(prefix: prefix) }
+
     /// Prompts for any device of a group, published once and served by exactly one member.
-    public var fleetPrompt: String { "\(prefix)/fleet/prompt" }
+    public static func fleetPrompt(prefix: String) -> String { "\(prefix)/fleet/prompt" }
     /// Cancellations of fleet prompts, heard by every group member (only the one serving acts).
-    public var fleetCancel: String { "\(prefix)/fleet/cancel" }
+    public static func fleetCancel(prefix: String) -> String { "\(prefix)/fleet/cancel" }
 
     /// The shared subscription through which the broker hands each fleet prompt to one member of `group`.
     public func sharedFleetPrompt(group: String) -> String { "$share/\(group)/\(fleetPrompt)" }

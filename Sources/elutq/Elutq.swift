@@ -7,5 +7,6 @@ struct Elutq: ParsableCommand {
         commandName: "elutq",
         abstract: "2-bit HLQ language models on the CPU, with bit-serial lookup-table kernels.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, PerplexityCommand.self, BenchCommand.self, QuantizeReportCommand.self, BenchKernelCommand.self])
+        subcommands: [RunCommand.self, PerplexityCommand.self, BenchCommand.self, QuantizeReportCommand.self, BenchKernelCommand.self,
+                      PromptCommand.self, FleetCommand.self, WatchCommand.self])
 }
