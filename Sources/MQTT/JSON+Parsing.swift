@@ -10,8 +10,6 @@ public enum JSONParseError: Error, Equatable, CustomStringConvertible {
     case trailingCharacters
     /// Arrays and objects nested deeper than `JSON.maximumDepth`.
     case tooDeep
-    /// A string whose `\u` escapes spell something that is not Unicode text (a lone surrogate).
-    case invalidString
 
     public var description: String {
         switch self {
@@ -19,7 +17,6 @@ public enum JSONParseError: Error, Equatable, CustomStringConvertible {
         case .syntax(let reason): "not JSON (\(reason))"
         case .trailingCharacters: "not JSON (extra characters after the document)"
         case .tooDeep: "nested deeper than \(JSON.maximumDepth) levels"
-        case .invalidString: "a string is not valid Unicode"
         }
     }
 }
@@ -29,7 +26,8 @@ extension JSON {
     /// that json-c's recursive parser and our recursive conversion stay far from the stack limit.
     public static let maximumDepth: Int32 = 32
 
-    /// Parses one complete JSON document (RFC 8259, strict: no comments, no trailing commas).
+    /// Parses one complete JSON document, in json-c's strict mode (no comments, no trailing commas,
+    /// though it does take single-quoted strings). A `\u` escape of a lone surrogate becomes U+FFFD.
     public init(parsing bytes: [UInt8]) throws(JSONParseError) {
         // Checked here rather than by json-c so the error can say exactly what is wrong.
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .invalidUTF8 }
@@ -63,7 +61,7 @@ extension JSON {
         case json_type_double:
             self = .double(json_object_get_double(object))
         case json_type_string:
-            self = .string(try Self.string(of: object))
+            self = .string(Self.string(of: object))
         case json_type_array:
             var elements: [JSON] = []
             let count = json_object_array_length(object)
@@ -88,11 +86,9 @@ extension JSON {
     }
 
     /// A json-c string by its length, since `\u0000` may sit inside it.
-    private static func string(of object: OpaquePointer?) throws(JSONParseError) -> String {
+    private static func string(of object: OpaquePointer?) -> String {
         let length = Int(json_object_get_string_len(object))
         guard let start = json_object_get_string(object) else { return "" }
-        let bytes = UnsafeRawBufferPointer(start: start, count: length).bindMemory(to: UInt8.self)
-        guard let value = String(validating: bytes, as: UTF8.self) else { throw .invalidString }
-        return value
+        return String(decoding: UnsafeRawBufferPointer(start: start, count: length), as: UTF8.self)
     }
 }
