@@ -10,7 +10,8 @@ import Synchronization
 public final class MosquittoBroker: Sendable {
     public let port: Int
     public let directory: URL
-    private let process = Mutex<Process?>(nil)
+    /// The running broker's process id, or nil.
+    private let pid = Mutex<pid_t?>(nil)
 
     public static let executable = "/usr/sbin/mosquitto"
 
@@ -23,7 +24,10 @@ public final class MosquittoBroker: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try Self.freePort()
+        // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
         let config = """
+            user \(user)
             listener \(port) 127.0.0.1
             allow_anonymous true
             persistence \(persistence)
@@ -33,6 +37,7 @@ public final class MosquittoBroker: Sendable {
             log_type error
             log_type warning
             log_type notice
+            log_type information
 
             """
         try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
@@ -45,23 +50,36 @@ public final class MosquittoBroker: Sendable {
     }
 
     /// Starts the broker (again) on its port and returns once it accepts connections.
+    ///
+    /// posix_spawn rather than Foundation's Process, to start mosquitto with no signals blocked:
+    /// a child inherits its parent's signal mask, the test runner blocks SIGUSR1, and mosquitto
+    /// only handles the signals its parent left unblocked.
     public func start() throws {
-        let broker = Process()
-        broker.executableURL = URL(fileURLWithPath: Self.executable)
-        broker.arguments = ["-c", directory.appendingPathComponent("mosquitto.conf").path]
-        let log = directory.appendingPathComponent("mosquitto.log")
-        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: log)
-        handle.seekToEndOfFile()
-        broker.standardOutput = handle
-        broker.standardError = handle
-        try broker.run()
-        process.withLock { $0 = broker }
+        let log = directory.appendingPathComponent("mosquitto.log").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let arguments = [Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, Self.executable, &actions, &attributes, argv, environ)
+        guard status == 0 else { throw TestFailure("cannot start mosquitto: \(String(cString: strerror(status)))") }
+        pid.withLock { $0 = child }
         let deadline = Date().addingTimeInterval(30)
         while !Self.accepts(port: port) {
-            guard broker.isRunning, Date() < deadline else {
+            guard waitpid(child, nil, WNOHANG) == 0, Date() < deadline else {
                 kill()
-                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 throw TestFailure("mosquitto did not start on port \(port):\n\(text)")
             }
             usleep(20_000)
@@ -70,20 +88,23 @@ public final class MosquittoBroker: Sendable {
 
     /// Kills the broker with SIGKILL, as a crash or power loss would, and waits for it to be gone.
     public func kill() {
-        guard let broker = process.withLock({ $0.take() }), broker.isRunning else { return }
-        Glibc.kill(broker.processIdentifier, SIGKILL)
-        broker.waitUntilExit()
+        guard let child = pid.withLock({ $0.take() }) else { return }
+        Glibc.kill(child, SIGKILL)
+        waitpid(child, nil, 0)
     }
 
     /// Has a persistent broker write its database (SIGUSR1) and waits until the file is there.
     public func saveDatabase() throws {
         let database = directory.appendingPathComponent("mosquitto.db")
         try? FileManager.default.removeItem(at: database)
-        guard let broker = process.withLock({ $0 }) else { throw TestFailure("the broker is not running") }
-        Glibc.kill(broker.processIdentifier, SIGUSR1)
+        guard let child = pid.withLock({ $0 }) else { throw TestFailure("the broker is not running") }
+        Glibc.kill(child, SIGUSR1)
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: database.path) {
-            guard Date() < deadline else { throw TestFailure("mosquitto did not write \(database.path)") }
+            guard Date() < deadline else {
+                let log = (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+                throw TestFailure("mosquitto did not write \(database.path):\n\(log)")
+            }
             usleep(20_000)
         }
     }
