@@ -46,7 +46,7 @@ extension MQTTClient {
                 disconnecting = true
             }
             // libmosquitto wakes this early when another thread queues a packet.
-            guard mosquitto_loop(handle, 100, 1) == MOSQ_ERR_SUCCESS.rawValue else { return }
+            guard mosquitto_loop(handle, 250, 1) == MOSQ_ERR_SUCCESS.rawValue else { return }
         }
     }
 

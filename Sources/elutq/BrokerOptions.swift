@@ -41,10 +41,15 @@ struct BrokerOptions: ParsableArguments {
         return configuration
     }
 
+    /// A fresh client id for `elutq <command>`: unique, so two runs never knock each other off the broker.
+    static func clientID(_ command: String) -> String {
+        "elutq-\(command)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
     /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`.
-    func connect(_ configuration: AgentConfiguration, name: String, subscriptions: [String],
+    func connect(_ configuration: AgentConfiguration, clientID: String, subscriptions: [String],
                  inbox: MessageInbox) throws -> MQTTClient {
-        var settings = configuration.mqttConfiguration(clientID: "elutq-\(name)-\(UUID().uuidString.prefix(8).lowercased())")
+        var settings = configuration.mqttConfiguration(clientID: clientID)
         settings.subscriptions = subscriptions
         let client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
         client.start()

@@ -18,7 +18,7 @@ struct FleetCommand: ParsableCommand {
         let settings = try broker.configuration()
         let prefix = settings.topicPrefix
         let inbox = MessageInbox()
-        let client = try broker.connect(settings, name: "fleet", subscriptions: [Topics.allStatuses(prefix: prefix),
+        let client = try broker.connect(settings, clientID: BrokerOptions.clientID("fleet"), subscriptions: [Topics.allStatuses(prefix: prefix),
                                                                                  Topics.allTelemetry(prefix: prefix)], inbox: inbox)
         defer { client.stop() }
         var statuses: [String: JSON] = [:]

@@ -36,10 +36,13 @@ struct PromptCommand: ParsableCommand {
     func run() throws {
         let settings = try broker.configuration()
         let id = UUID().uuidString.lowercased()
-        let replyTopic = "\(settings.topicPrefix)/client/\(id)/reply"
+        // Under the client id, so a broker ACL can let each client read its own replies only
+        // (`pattern read elutq/client/%c/#`).
+        let clientID = BrokerOptions.clientID("prompt")
+        let replyTopic = "\(settings.topicPrefix)/client/\(clientID)/reply"
         let target = device.map { Topics(prefix: settings.topicPrefix, device: $0) }
         let inbox = MessageInbox()
-        let client = try broker.connect(settings, name: "prompt", subscriptions: [replyTopic] + (target.map { [$0.status] } ?? []),
+        let client = try broker.connect(settings, clientID: clientID, subscriptions: [replyTopic] + (target.map { [$0.status] } ?? []),
                                         inbox: inbox)
         defer { client.stop() }
         let deadline = Date().addingTimeInterval(timeout)

@@ -23,7 +23,7 @@ struct WatchCommand: ParsableCommand {
         let settings = try broker.configuration()
         let topics = Topics(prefix: settings.topicPrefix, device: device)
         let inbox = MessageInbox()
-        let client = try broker.connect(settings, name: "watch", subscriptions: [topics.telemetry, topics.status], inbox: inbox)
+        let client = try broker.connect(settings, clientID: BrokerOptions.clientID("watch"), subscriptions: [topics.telemetry, topics.status], inbox: inbox)
         defer { client.stop() }
         var reports = 0
         while count == 0 || reports < count {

@@ -24,9 +24,10 @@ extension BrokerTests {
                     devices[final["device"]?.string ?? "?", default: 0] += 1
                 }
                 #expect(devices["f1", default: 0] > 0 && devices["f2", default: 0] > 0, "\(devices)")
-                // Both idle, and between them they served exactly the 20: no prompt was served twice.
-                for agent in [first, second] {
-                    #expect(agent.queue.depth == 0 && agent.queue.running == nil)
+                // Both idle (the worker publishes the final reply just before it lets go of the job),
+                // and between them they served exactly the 20: no prompt was served twice.
+                try waitUntil("both agents are idle") {
+                    [first, second].allSatisfy { $0.queue.depth == 0 && $0.queue.running == nil }
                 }
                 #expect(first.stats.snapshot.served + second.stats.snapshot.served == 20)
                 #expect(first.stats.snapshot.served == devices["f1"] && second.stats.snapshot.served == devices["f2"])

@@ -41,3 +41,12 @@ func builtExecutable(_ name: String) throws -> URL {
     }
     return executable
 }
+
+/// Polls `condition` until it holds, failing the test after `timeout` seconds.
+func waitUntil(_ description: String, timeout: Double = TestClient.patience, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !condition() {
+        guard Date() < deadline else { throw TestFailure("waited \(Int(timeout)) s in vain until \(description)") }
+        usleep(10_000)
+    }
+}
