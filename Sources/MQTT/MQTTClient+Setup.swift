@@ -5,6 +5,9 @@ extension MQTTClient {
     /// Applies the configuration to the libmosquitto handle: MQTT v5, threaded mode, credentials, TLS and will.
     func configure() throws(MQTTError) {
         try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5), "cannot select MQTT v5")
+        // Small packets at once: with Nagle's algorithm a streamed chunk can wait ~40 ms for the
+        // broker's delayed ACK of the one before.
+        try check(mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1), "cannot set TCP_NODELAY")
         // Another thread (ours) runs the loop, so libmosquitto must lock around its packet queues.
         try check(mosquitto_threaded_set(handle, true), "cannot enable threaded mode")
         if configuration.username != nil || configuration.password != nil {
