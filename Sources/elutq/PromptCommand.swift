@@ -64,7 +64,7 @@ struct PromptCommand: ParsableCommand {
                 if json {
                     print(reply.serialized)
                 } else {
-                    print()
+                    FileHandle.standardOutput.write(Data("\n".utf8))
                     report(reply, sentAt: sentAt, firstChunkAt: firstChunkAt)
                 }
                 return
