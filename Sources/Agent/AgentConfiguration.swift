@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MQTT
 import Runtime
 
@@ -74,10 +75,13 @@ public struct AgentConfiguration: Sendable, Equatable {
         return GenerationOptions(maxTokens: maxNewTokens, sampling: sampling)
     }
 
-    /// This machine's host name, cut down to characters that are safe in a topic level.
+    /// This machine's host name (gethostname, which never waits on DNS as a canonical name
+    /// lookup would), cut down to characters that are safe in a topic level.
     static func hostName() -> String {
-        let safe = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? ""
-        let cleaned = String(safe.unicodeScalars.filter { isIdentifierScalar($0) })
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let found = buffer.withUnsafeMutableBytes { gethostname($0.baseAddress!.assumingMemoryBound(to: CChar.self), 255) } == 0
+        let name = found ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : ""
+        let cleaned = String(name.unicodeScalars.prefix { $0 != "." }.filter { isIdentifierScalar($0) }.prefix(64))
         return cleaned.isEmpty ? "device" : cleaned
     }
 

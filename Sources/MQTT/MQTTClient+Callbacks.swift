@@ -77,10 +77,12 @@ extension MQTTClient {
                 return state.outbox
             }
             if batch.isEmpty { break }
-            for (index, message) in batch.enumerated() where send(message) == MOSQ_ERR_NO_CONN.rawValue {
-                // Lost the connection again: keep the rest for the next one.
-                state.withLock { $0.outbox.insert(contentsOf: batch[index...], at: 0) }
-                return
+            for (index, message) in batch.enumerated() {
+                if send(message) == MOSQ_ERR_NO_CONN.rawValue {
+                    // Lost the connection again: keep the rest for the next one.
+                    state.withLock { $0.outbox.insert(contentsOf: batch[index...], at: 0) }
+                    return
+                }
             }
         }
         deliver(.connected)

@@ -115,8 +115,6 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    public var isConnected: Bool { state.withLock { $0.connection == .online } }
-
     /// Waits until the client is connected with its subscriptions in place; false after `timeout` seconds.
     public func waitUntilConnected(timeout: Double) -> Bool {
         poll(timeout: timeout) { $0.connection == .online }

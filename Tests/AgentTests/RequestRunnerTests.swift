@@ -1,3 +1,4 @@
+import Foundation
 import Parallel
 import Runtime
 import Testing
@@ -69,14 +70,20 @@ import Testing
         #expect(error.code == .timeout)
     }
 
-    /// A deadline that passes mid-generation stops it there (2000 tokens take far longer than a second here).
-    @Test func theDeadlineStopsARunningGeneration() throws {
-        let runner = RequestRunner(generator: Generator(model: try SharedModel.load(), contextLength: 2048, pool: ThreadPool(threadCount: 2)))
+    /// A deadline that passes mid-generation stops it there: the first chunk's handler waits past it.
+    @Test func theDeadlineStopsARunningGeneration() {
+        let job = job(longPrompt, maxTokens: 200, timeout: 2)
+        var chunks = 0
         var last: Reply?
-        runner.run(job(longPrompt, maxTokens: 2000, timeout: 1)) { reply in
-            if case .chunk = reply { return }
-            last = reply
+        runner.run(job) { reply in
+            if case .chunk = reply {
+                chunks += 1
+                if chunks == 1 { Thread.sleep(until: job.deadline.addingTimeInterval(0.01)) }
+            } else {
+                last = reply
+            }
         }
+        #expect(chunks == 1)
         guard case .error(let error) = last else { Issue.record("no timeout: \(String(describing: last))"); return }
         #expect(error.code == .timeout)
     }
