@@ -35,7 +35,8 @@ public struct RequestRunner: Sendable {
             send(.error(RequestError(.tooLarge, "the prompt is \(count) tokens; the context holds \(context)")))
             return
         } catch {
-            send(.error(RequestError(.badRequest, "\(error)")))
+            // The template's own tokens make an empty prompt impossible; nothing else is expected.
+            send(.error(RequestError(.internal, "\(error)")))
             return
         }
         if result.finishReason == .cancelled, let stopped = stopError(job, tokens: result.tokensOut) {
