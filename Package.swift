@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "elutq", targets: ["elutq"]),
+        .executable(name: "elutq-agent", targets: ["elutq-agent"]),
         .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
@@ -26,10 +27,18 @@ let package = Package(
         .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel", .product(name: "Crypto", package: "swift-crypto")]),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
         .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
+        // libmosquitto (MQTT v5 client) and json-c, from the system (tools/bootstrap installs them).
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        // A self-reconnecting MQTT client and a JSON value type, thin layers over the two C libraries.
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CJSONC"]),
+        // The serving daemon: agent.conf, request validation, the queue, replies, presence and telemetry.
+        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "Parallel"]),
+        .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel",
+                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel", "Agent", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.
@@ -38,6 +47,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

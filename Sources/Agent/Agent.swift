@@ -1,0 +1,219 @@
+import Dispatch
+import Foundation
+import MQTT
+import Parallel
+import Runtime
+import Synchronization
+
+/// The elutq agent: serves one model's prompts over MQTT, one generation at a time, and keeps
+/// the fleet told of its presence and telemetry.
+///
+/// Three threads share the work. The MQTT client's delivery queue checks each request and queues
+/// it (or answers an error at once); the worker thread generates; the telemetry thread publishes
+/// on a timer. Replies go through the MQTT client, which holds them while the broker is away.
+public final class Agent: Sendable {
+    public static let version = "0.1.0"
+    /// How long a shutdown lets the running request finish before cancelling it.
+    static let shutdownGrace = 5.0
+
+    public let configuration: AgentConfiguration
+    public let identity: ModelIdentity
+    public let log: Logger
+    let topics: Topics
+    let limits: RequestLimits
+    let runner: RequestRunner
+    let queue: RequestQueue
+    let stats = ServingStats()
+    let startedAt = Date()
+    let kvCacheBytes: Int
+    /// Set by `start()`; the client's closures refer back to the agent, so it cannot exist before it.
+    private let mqtt = Mutex<MQTTClient?>(nil)
+    private let stopping = Atomic<Bool>(false)
+    private let workerFinished = DispatchSemaphore(value: 0)
+    let telemetryWake = DispatchSemaphore(value: 0)
+    let telemetryFinished = DispatchSemaphore(value: 0)
+
+    /// Loads the model named by the configuration, unless `model` is given (tests share one
+    /// loaded model between agents), and hashes its file for the status.
+    public init(configuration: AgentConfiguration, model: LoadedModel? = nil) throws {
+        let log = Logger(level: configuration.logLevel)
+        let pool = ThreadPool(threadCount: configuration.threads)
+        let loaded: LoadedModel
+        if let model {
+            loaded = model
+        } else {
+            guard let path = configuration.model else {
+                throw ConfigurationError(location: "model", line: nil, message: "no model to serve: set model in agent.conf or pass --model")
+            }
+            log.info("loading the model", ["path": path])
+            let start = Date()
+            loaded = try LoadedModel.open(path, pool: pool)
+            log.info("model loaded", ["format": loaded.kind, "seconds": Reply.rounded(Date().timeIntervalSince(start))])
+        }
+        identity = ModelIdentity(model: loaded, sha256: try ModelIdentity.sha256(ofFile: loaded.path, log: log))
+        let generator = Generator(model: loaded, contextLength: configuration.contextSize, pool: pool)
+        self.configuration = configuration
+        self.log = log
+        topics = configuration.topics
+        limits = RequestLimits(maxPromptBytes: configuration.maxPromptBytes, maxNewTokens: configuration.maxNewTokens,
+                               defaults: configuration.defaultGenerationOptions)
+        runner = RequestRunner(generator: generator)
+        queue = RequestQueue(capacity: configuration.queueLength)
+        kvCacheBytes = generator.transformer.kvCacheBytes
+    }
+
+    /// Connects to the broker and starts serving. Returns at once: the connection is made (and
+    /// remade) in the background, and the status turns online once the subscriptions are in place.
+    public func start() throws {
+        var settings = configuration.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
+        settings.will = statusMessage(online: false)
+        settings.subscriptions = [topics.prompt, topics.cancel]
+        if let group = configuration.group {
+            settings.subscriptions += [topics.sharedFleetPrompt(group: group), topics.fleetCancel]
+        }
+        let client = try MQTTClient(configuration: settings,
+                                    onMessage: { [weak self] in self?.received($0) },
+                                    onEvent: { [weak self] in self?.handle($0) })
+        mqtt.withLock { $0 = client }
+        Self.startThread("elutq worker") { self.serveQueue() }
+        Self.startThread("elutq telemetry") { self.publishTelemetryPeriodically() }
+        client.start()
+        log.info("agent started", [
+            "device": topics.device, "model": identity.name, "sha256": identity.sha256, "group": configuration.group ?? "-",
+            "broker": "\(configuration.brokerHost):\(configuration.brokerPort)", "version": Self.version,
+        ])
+    }
+
+    /// The clean shutdown: refuses new requests, cancels the waiting ones, lets the running one
+    /// finish for up to `shutdownGrace` seconds (then cancels it), publishes the offline status
+    /// and disconnects, so the broker does not also publish the will.
+    public func stop() {
+        guard let client = mqtt.withLock({ $0 }), !stopping.exchange(true, ordering: .relaxed) else { return }
+        log.info("stopping")
+        for job in queue.close() {
+            job.cancel(.shutdown)
+            send(.error(RequestError(.cancelled, "the agent is shutting down")), for: job.request)
+        }
+        if workerFinished.wait(timeout: .now() + Self.shutdownGrace) == .timedOut {
+            queue.running?.cancel(.shutdown)
+            _ = workerFinished.wait(timeout: .now() + 30)
+        }
+        telemetryWake.signal()
+        _ = telemetryFinished.wait(timeout: .now() + 5)
+        client.publish(statusMessage(online: false))
+        if !client.flush(timeout: 5) { log.warn("the broker did not acknowledge everything before the disconnect") }
+        client.stop()
+        log.info("stopped")
+    }
+
+    var client: MQTTClient? { mqtt.withLock { $0 } }
+
+    /// One incoming message, on the MQTT delivery queue: a cancel, or a prompt to check and queue.
+    func received(_ message: MQTTMessage) {
+        if message.topic == topics.cancel || message.topic == topics.fleetCancel {
+            cancel(message)
+            return
+        }
+        switch PromptRequest.parse(message, limits: limits, topics: topics) {
+        case .failure(let rejected):
+            log.warn("rejected a request", ["id": rejected.id ?? "unknown", "code": rejected.error.code.rawValue,
+                                            "reason": rejected.error.message])
+            send(.error(rejected.error), id: rejected.id, route: rejected.route)
+        case .success(let request):
+            if message.topic == topics.fleetPrompt, let group = request.group, group != configuration.group {
+                log.debug("left a fleet prompt to group \(group)", ["id": request.id])
+                return
+            }
+            enqueue(request)
+        }
+    }
+
+    private func enqueue(_ request: PromptRequest) {
+        let job = Job(request: request, timeout: configuration.requestTimeout)
+        do {
+            try queue.push(job)
+            log.debug("queued", ["id": request.id, "depth": queue.depth])
+        } catch {
+            let refusal = switch error {
+            case .full: RequestError(.busy, "the queue is full (\(queue.capacity) waiting behind the running request); try again later")
+            case .closed: RequestError(.busy, "the agent is shutting down")
+            case .duplicateID: RequestError(.badRequest, "a request with id \(request.id) is already queued or running")
+            }
+            log.info("refused a request", ["id": request.id, "code": refusal.code.rawValue])
+            send(.error(refusal), for: request)
+        }
+    }
+
+    /// `{id}` on a cancel topic: a waiting request leaves the queue with a `cancelled` reply; a
+    /// running one stops before its next token and the worker replies.
+    private func cancel(_ message: MQTTMessage) {
+        guard let id = (try? JSON(parsing: message.payload))?["id"]?.string else {
+            log.warn("ignored a cancel without a string id", ["topic": message.topic])
+            return
+        }
+        if let job = queue.removeWaiting(id: id) {
+            job.cancel(.cancelled)
+            send(.error(RequestError(.cancelled, "cancelled before it started")), for: job.request)
+        } else if let job = queue.running(id: id) {
+            job.cancel(.cancelled)
+        } else {
+            log.debug("cancel for a request that is not here", ["id": id])
+            return
+        }
+        log.info("cancelled", ["id": id])
+    }
+
+    /// The worker thread: one generation at a time, until the queue is closed.
+    private func serveQueue() {
+        while let job = queue.next() {
+            let request = job.request
+            runner.run(job) { reply in
+                if case .final(let result) = reply {
+                    stats.recordServed(result, duration: job.age)
+                    log.info("served", ["id": request.id, "tokens_in": result.tokensIn, "tokens_out": result.tokensOut,
+                                        "ttft_ms": Reply.rounded(result.timeToFirstTokenSeconds * 1000),
+                                        "tokens_per_s": Reply.rounded(result.tokensPerSecond),
+                                        "finish": result.finishReason.rawValue])
+                } else if case .error(let error) = reply {
+                    log.info("failed", ["id": request.id, "code": error.code.rawValue, "reason": error.message])
+                }
+                send(reply, for: request)
+            }
+            queue.finished()
+        }
+        workerFinished.signal()
+    }
+
+    func send(_ reply: Reply, for request: PromptRequest) {
+        send(reply, id: request.id, route: request.route)
+    }
+
+    func send(_ reply: Reply, id: String?, route: ReplyRoute) {
+        if case .error(let error) = reply { stats.recordFailure(error.code) }
+        let document = reply.document(id: id, device: topics.device, model: identity)
+        client?.publish(MQTTMessage(topic: route.topic, json: document, qos: configuration.qos, correlationData: route.correlationData))
+    }
+
+    private func handle(_ event: MQTTEvent) {
+        switch event {
+        case .connected:
+            log.info("connected", ["broker": "\(configuration.brokerHost):\(configuration.brokerPort)"])
+            client?.publish(statusMessage(online: true))
+            publishTelemetry()
+        case .disconnected(let reason):
+            log.warn("disconnected from the broker; reconnecting", ["reason": reason])
+        case .connectionFailed(let reason):
+            log.warn("cannot connect to the broker; retrying", ["reason": reason])
+        case .subscriptionRefused(let topic):
+            log.error("the broker refused a subscription", ["topic": topic])
+        case .publishFailed(let topic, let reason):
+            log.error("a message was dropped", ["topic": topic, "reason": reason])
+        }
+    }
+
+    private static func startThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.start()
+    }
+}

@@ -1,0 +1,26 @@
+/// An error reply's `{code, message}`: the code for programs, the message for people.
+public struct RequestError: Error, Sendable, Equatable {
+    /// The codes an error reply can carry.
+    public enum Code: String, Sendable {
+        /// Not JSON, not UTF-8, a missing or mistyped field, an unknown field.
+        case badRequest = "bad_request"
+        /// A prompt over `max_prompt_bytes`, `max_tokens` over `max_new_tokens`, or a prompt longer than the context.
+        case tooLarge = "too_large"
+        /// The queue is full (or the agent is shutting down); try again or another device.
+        case busy
+        /// Cancelled through the cancel topic, or by a shutdown.
+        case cancelled
+        /// `request_timeout` passed before the generation finished.
+        case timeout
+        /// A failure of the agent itself.
+        case `internal`
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,58 @@
+import CMosquitto
+import Dispatch
+import Glibc
+
+extension MQTTClient {
+    /// The network thread: connect, run libmosquitto's loop until the connection ends, wait, repeat.
+    ///
+    /// The wait doubles after each failed attempt (up to `maximumReconnectDelay`) and starts over
+    /// once a connection is accepted, so a broker restart costs about `minimumReconnectDelay`
+    /// while an unreachable broker is not hammered.
+    func runNetworkLoop() {
+        var connectProperties: OpaquePointer?
+        defer { mosquitto_property_free_all(&connectProperties) }
+        if configuration.sessionExpiry > 0 {
+            mosquitto_property_add_int32(&connectProperties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
+                                         configuration.sessionExpiry)
+        }
+        while !isStopping {
+            state.withLock { $0.connection = .connecting }
+            let status = mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port),
+                                                   Int32(configuration.keepAlive), nil, connectProperties)
+            if status == MOSQ_ERR_SUCCESS.rawValue {
+                serveConnection()
+            } else {
+                deliver(.connectionFailed(reason: describeConnectFailure(status)))
+            }
+            state.withLock { $0.connection = .offline }
+            if isStopping { break }
+            let delay = state.withLock { state in
+                defer { state.reconnectDelay = min(state.reconnectDelay * 2, configuration.maximumReconnectDelay) }
+                return state.reconnectDelay
+            }
+            _ = wakeUp.wait(timeout: .now() + delay)
+        }
+        finished.signal()
+    }
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Runs libmosquitto's loop on an open socket until it closes; asked to stop, sends DISCONNECT first.
+    private func serveConnection() {
+        var disconnecting = false
+        while true {
+            if !disconnecting && isStopping {
+                mosquitto_disconnect_v5(handle, 0, nil)
+                disconnecting = true
+            }
+            // libmosquitto wakes this early when another thread queues a packet.
+            guard mosquitto_loop(handle, 250, 1) == MOSQ_ERR_SUCCESS.rawValue else { return }
+        }
+    }
+
+    private func describeConnectFailure(_ status: Int32) -> String {
+        let reason = status == MOSQ_ERR_ERRNO.rawValue
+            ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(status))
+        return "\(configuration.host):\(configuration.port): \(reason)"
+    }
+}

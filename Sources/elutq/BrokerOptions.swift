@@ -1,0 +1,69 @@
+import Agent
+import ArgumentParser
+import Foundation
+import MQTT
+
+/// Broker flags shared by `prompt`, `fleet` and `watch`; an agent.conf can supply them instead.
+struct BrokerOptions: ParsableArguments {
+    @Option(help: "Read the broker settings from this agent.conf; the flags below override it.") var config: String?
+    @Option(help: "Broker host (default: localhost).") var host: String?
+    @Option(help: "Broker port (default: 1883).") var port: Int?
+    @Option(name: .customLong("ca-file"), help: "CA certificate (PEM) of the broker; turns TLS on.") var caFile: String?
+    @Option(name: .customLong("cert-file"), help: "Client certificate (PEM), for mutual TLS.") var certFile: String?
+    @Option(name: .customLong("key-file"), help: "Client private key (PEM), for mutual TLS.") var keyFile: String?
+    @Option(help: "Broker user name.") var username: String?
+    @Option(help: "Broker password (other users can see flags in the process list: prefer --config).") var password: String?
+    @Option(name: .customLong("topic-prefix"), help: "First level of every topic (default: elutq).") var topicPrefix: String?
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for the broker.") var connectTimeout: Double = 10
+
+    /// The defaults, then the file, then the flags, checked by the agent's own rules.
+    func configuration() throws -> AgentConfiguration {
+        do throws(ConfigurationError) {
+            return try mergedConfiguration()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    private func mergedConfiguration() throws(ConfigurationError) -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        if let config { configuration = try AgentConfiguration.load(arguments: ["--config", config]) }
+        let flags: [(key: String, flag: String, value: String?)] = [
+            ("broker_host", "--host", host), ("broker_port", "--port", port.map(String.init)),
+            ("tls_ca_file", "--ca-file", caFile), ("tls_cert_file", "--cert-file", certFile),
+            ("tls_key_file", "--key-file", keyFile), ("username", "--username", username),
+            ("password", "--password", password), ("topic_prefix", "--topic-prefix", topicPrefix),
+        ]
+        for (key, flag, value) in flags {
+            if let value { try configuration.set(key, to: value, location: flag) }
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// A fresh client id for `elutq <command>`: unique, so two runs never knock each other off the broker.
+    static func clientID(_ command: String) -> String {
+        "elutq-\(command)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`.
+    func connect(_ configuration: AgentConfiguration, clientID: String, subscriptions: [String],
+                 inbox: MessageInbox) throws -> MQTTClient {
+        var settings = configuration.mqttConfiguration(clientID: clientID)
+        settings.subscriptions = subscriptions
+        let client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
+        client.start()
+        guard client.waitUntilConnected(timeout: connectTimeout) else {
+            client.stop()
+            throw failure("cannot reach the broker at \(configuration.brokerHost):\(configuration.brokerPort) within \(connectTimeout) s")
+        }
+        return client
+    }
+}
+
+/// Prints `message` on stderr and gives the exit code to throw, for failures at run time (a
+/// `ValidationError` would print the usage too, as if the command line were wrong).
+func failure(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("elutq: \(message)\n".utf8))
+    return ExitCode.failure
+}

@@ -1,0 +1,125 @@
+import Agent
+import ArgumentParser
+import Foundation
+import MQTT
+
+/// `elutq prompt`: ask an agent over MQTT and stream its answer.
+struct PromptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompt",
+        abstract: "Send a prompt to an elutq agent over MQTT and stream the reply to stdout.",
+        discussion: """
+            The reply comes back on this client's own topic (MQTT v5 response topic and correlation
+            data). With --device, the command first waits for the device's status to be online.
+            Timings go to stderr at the end. Exits non-zero on an error reply or a timeout.
+            """)
+
+    @Argument(help: "The prompt, sent as a user message.") var text: String
+    @Option(help: "The device to ask.") var device: String?
+    @Option(help: "Ask one device of this fleet group; the broker picks which.") var fleet: String?
+    @Option(help: "A system message to send before the prompt.") var system: String?
+    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate (default: the agent's max_new_tokens).") var maxTokens: Int?
+    @Option(help: "Sampling temperature; 0 is greedy (default: the agent's).") var temperature: Double?
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold.") var topP: Double?
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens.") var topK: Int?
+    @Option(help: "Random seed, for reproducible sampling.") var seed: Int?
+    @Option(help: "Stop before this string (repeatable).") var stop: [String] = []
+    @Option(help: "Seconds to wait for the whole reply.") var timeout: Double = 120
+    @Flag(help: "Print the final reply document as JSON instead of streaming text.") var json = false
+    @OptionGroup var broker: BrokerOptions
+
+    func validate() throws {
+        guard (device == nil) != (fleet == nil) else { throw ValidationError("give either --device or --fleet") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        let settings = try broker.configuration()
+        let id = UUID().uuidString.lowercased()
+        // Under the client id, so a broker ACL can let each client read its own replies only
+        // (`pattern read elutq/client/%c/#`).
+        let clientID = BrokerOptions.clientID("prompt")
+        let replyTopic = "\(settings.topicPrefix)/client/\(clientID)/reply"
+        let target = device.map { Topics(prefix: settings.topicPrefix, device: $0) }
+        let inbox = MessageInbox()
+        let client = try broker.connect(settings, clientID: clientID, subscriptions: [replyTopic] + (target.map { [$0.status] } ?? []),
+                                        inbox: inbox)
+        defer { client.stop() }
+        let deadline = Date().addingTimeInterval(timeout)
+        if let target { try waitUntilOnline(target, inbox: inbox, deadline: deadline) }
+
+        let promptTopic = target?.prompt ?? Topics.fleetPrompt(prefix: settings.topicPrefix)
+        let sentAt = Date()
+        client.publish(MQTTMessage(topic: promptTopic, json: request(id: id), qos: 1,
+                                   responseTopic: replyTopic, correlationData: Array(id.utf8)))
+        var firstChunkAt: Date?
+        while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
+            guard message.topic == replyTopic, message.correlationData == Array(id.utf8),
+                  let reply = try? JSON(parsing: message.payload) else { continue }
+            if let error = reply["error"] {
+                if json { print(reply.serialized) }
+                throw failure("\(error["code"]?.string ?? "error"): \(error["message"]?.string ?? "")")
+            }
+            if reply["done"]?.bool == true {
+                if json {
+                    print(reply.serialized)
+                } else {
+                    FileHandle.standardOutput.write(Data("\n".utf8))
+                    report(reply, sentAt: sentAt, firstChunkAt: firstChunkAt)
+                }
+                return
+            }
+            if let chunk = reply["text"]?.string {
+                if firstChunkAt == nil { firstChunkAt = Date() }
+                if !json { FileHandle.standardOutput.write(Data(chunk.utf8)) }
+            }
+        }
+        // Give up, and tell the agent so it stops generating for nobody.
+        let cancelTopic = target?.cancel ?? Topics.fleetCancel(prefix: settings.topicPrefix)
+        client.publish(MQTTMessage(topic: cancelTopic, json: ["id": .string(id)], qos: 1))
+        _ = client.flush(timeout: 2)
+        throw failure("no complete reply within \(timeout) s")
+    }
+
+    private func request(id: String) -> JSON {
+        var messages: [JSON] = []
+        if let system { messages.append(["role": "system", "content": .string(system)]) }
+        messages.append(["role": "user", "content": .string(text)])
+        var document: [String: JSON] = ["id": .string(id), "messages": .array(messages), "stream": .bool(!json)]
+        if let maxTokens { document["max_tokens"] = JSON(maxTokens) }
+        if let temperature { document["temperature"] = JSON(temperature) }
+        if let topP { document["top_p"] = JSON(topP) }
+        if let topK { document["top_k"] = JSON(topK) }
+        if let seed { document["seed"] = JSON(seed) }
+        if !stop.isEmpty { document["stop"] = .array(stop.map(JSON.string)) }
+        if let fleet { document["group"] = .string(fleet) }
+        return .object(document)
+    }
+
+    /// Waits for the device's retained status to say online, so the prompt is not sent to nobody.
+    private func waitUntilOnline(_ target: Topics, inbox: MessageInbox, deadline: Date) throws {
+        var announced = false
+        while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
+            guard message.topic == target.status, let status = try? JSON(parsing: message.payload) else { continue }
+            if status["online"]?.bool == true { return }
+            if !announced {
+                FileHandle.standardError.write(Data("elutq: \(target.device) is offline; waiting for it\n".utf8))
+                announced = true
+            }
+        }
+        throw failure("\(target.device) did not come online within \(timeout) s (see `elutq fleet`)")
+    }
+
+    /// The timings line on stderr: what the agent measured, and what this client saw end to end.
+    private func report(_ reply: JSON, sentAt: Date, firstChunkAt: Date?) {
+        let endToEnd = firstChunkAt.map { "\(Int(($0.timeIntervalSince(sentAt) * 1000).rounded())) ms" } ?? "-"
+        let device = reply["device"]?.string ?? "?"
+        let tokensIn = reply["tokens_in"]?.int ?? 0, tokensOut = reply["tokens_out"]?.int ?? 0
+        let speed = String(format: "%.1f", reply["tokens_per_s"]?.number ?? 0)
+        let firstToken = Int((reply["ttft_ms"]?.number ?? 0).rounded())
+        let line = "\(device): \(tokensIn) prompt tokens, \(tokensOut) generated at \(speed) tok/s; "
+            + "first token \(firstToken) ms into the generation, first chunk \(endToEnd) after publish "
+            + "(\(reply["finish_reason"]?.string ?? "?"))\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Agent
+
+/// agent.conf and the flags that override it.
+@Suite struct ConfigurationTests {
+    func read(_ text: String) throws(ConfigurationError) -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        try configuration.read(text, file: "agent.conf")
+        return configuration
+    }
+
+    func error(_ text: String) -> ConfigurationError? {
+        do {
+            _ = try read(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func theSampleParsesAndDocumentsEveryKey() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("agent.conf"), encoding: .utf8)
+        let configuration = try read(text)
+        #expect(configuration.brokerPort == 1883)
+        #expect(configuration.model == ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        #expect(configuration.group == nil)
+        for key in AgentConfiguration.keys {
+            #expect(text.contains("\n\(key.name) =") || text.contains("\n#\(key.name) ="), "agent.conf does not show \(key.name)")
+        }
+    }
+
+    @Test func readsValuesCommentsAndEmptyOptionals() throws {
+        let configuration = try read("""
+            # a comment
+            broker_host = broker.lan
+
+              broker_port=8883
+            password = p#ss=word
+            group = kitchen
+            tls_ca_file =
+            temperature = 0.2
+            log_level = debug
+            """)
+        #expect(configuration.brokerHost == "broker.lan")
+        #expect(configuration.brokerPort == 8883)
+        #expect(configuration.password == "p#ss=word")
+        #expect(configuration.group == "kitchen")
+        #expect(configuration.tlsCAFile == nil)
+        #expect(configuration.temperature == 0.2)
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test func unknownKeyNamesItsLine() {
+        let problem = error("broker_host = a\n\n# fine\nbroker_prot = 1883\n")
+        #expect(problem?.line == 4)
+        #expect(problem?.description == "agent.conf:4: unknown key \"broker_prot\"")
+    }
+
+    @Test func badValuesNameTheirLine() {
+        let cases: [(String, Int, String)] = [
+            ("broker_port = 70000", 1, "broker_port must be between 1 and 65535"),
+            ("\nthreads = two", 2, "threads must be a whole number"),
+            ("temperature = hot", 1, "temperature must be a number"),
+            ("\n\nlog_level = loud", 3, "log_level must be debug, info, warn or error"),
+            ("device_id = a/b", 1, "device_id must be"),
+            ("topic_prefix = $SYS", 1, "topic_prefix must be"),
+            ("broker_host =", 1, "broker_host must not be empty"),
+            ("just words", 1, "expected `key = value`"),
+            ("qos = 1\nqos = 2", 2, "qos is already set on line 1"),
+        ]
+        for (text, line, message) in cases {
+            let problem = error(text)
+            #expect(problem?.line == line, "\(text)")
+            #expect(problem?.message.contains(message) == true, "\(text): \(problem?.message ?? "no error")")
+        }
+    }
+
+    @Test func flagsOverrideTheFile() throws {
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("agent.conf")
+            try "broker_host = from-file\nbroker_port = 1884\ndevice_id = file-device\n".write(to: file, atomically: true, encoding: .utf8)
+            let configuration = try AgentConfiguration.load(arguments: [
+                "--broker-port", "2000", "--config", file.path, "--device-id=flag-device", "--queue-length", "9",
+            ])
+            #expect(configuration.brokerHost == "from-file")
+            #expect(configuration.brokerPort == 2000)
+            #expect(configuration.deviceID == "flag-device")
+            #expect(configuration.queueLength == 9)
+        }
+    }
+
+    @Test func badFlagsAreNamed() {
+        #expect(throws: ConfigurationError(location: "--no-such-key", line: nil, message: "unknown key \"no_such_key\"")) {
+            try AgentConfiguration.load(arguments: ["--no-such-key", "1"])
+        }
+        #expect(throws: ConfigurationError(location: "--broker-port", line: nil, message: "needs a value")) {
+            try AgentConfiguration.load(arguments: ["--broker-port"])
+        }
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(arguments: ["--qos", "3"]) }
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(arguments: ["--config", "/no/such/agent.conf"]) }
+    }
+
+    @Test func tlsFilesMustFitTogether() {
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(arguments: ["--tls-cert-file", "c.pem"]) }
+        #expect(throws: ConfigurationError.self) {
+            try AgentConfiguration.load(arguments: ["--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"])
+        }
+        #expect(throws: Never.self) {
+            try AgentConfiguration.load(arguments: ["--tls-ca-file", "ca.pem", "--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"])
+        }
+    }
+}

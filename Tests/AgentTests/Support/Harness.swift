@@ -1,0 +1,53 @@
+import Agent
+import Foundation
+import MQTT
+import Testing
+import TestSupport
+
+/// The parent of every suite that starts a broker and agents. Serialized, so at most one of these
+/// tests runs at a time: each generation gets the whole (two-core) machine.
+@Suite(.serialized) struct BrokerTests {}
+
+/// A broker of its own, a client listening to replies and statuses, and the agents a test starts;
+/// all stopped when the test ends.
+final class Harness {
+    let broker: MosquittoBroker
+    let client: TestClient
+    private(set) var agents: [Agent] = []
+
+    /// Test clients' response topics live under `test/replies/`.
+    static let subscriptions = ["elutq/+/reply/#", "elutq/+/status", "test/replies/#"]
+
+    init(persistence: Bool = false, clientSessionExpiry: UInt32 = 0) throws {
+        broker = try MosquittoBroker(persistence: persistence)
+        client = try TestClient(broker: broker, subscriptions: Self.subscriptions, sessionExpiry: clientSessionExpiry)
+    }
+
+    /// Starts an in-process agent and waits until it is online.
+    @discardableResult
+    func startAgent(_ device: String, configure: (inout AgentConfiguration) -> Void = { _ in }) throws -> Agent {
+        let agent = try Agent(configuration: try testConfiguration(broker: broker, device: device, configure: configure),
+                              model: try SharedModel.load())
+        agents.append(agent)
+        try agent.start()
+        try client.status(of: device, online: true)
+        return agent
+    }
+
+    /// Another client, for tests that need several.
+    func newClient(subscriptions: [String] = Harness.subscriptions) throws -> TestClient {
+        try TestClient(broker: broker, subscriptions: subscriptions)
+    }
+
+    func tearDown() {
+        for agent in agents.reversed() { agent.stop() }
+        broker.kill()
+    }
+}
+
+/// Runs `body` with a fresh harness and tears it down afterwards, whatever happens.
+func withHarness(persistence: Bool = false, clientSessionExpiry: UInt32 = 0, _ body: (Harness) throws -> Void) throws {
+    let harness = try Harness(persistence: persistence, clientSessionExpiry: clientSessionExpiry)
+    defer { harness.tearDown() }
+    try body(harness)
+}

@@ -1,0 +1,18 @@
+import Parallel
+import Runtime
+import Synchronization
+import TestSupport
+
+/// The real SmolLM2 model, loaded once per test process and shared by every agent the tests start.
+enum SharedModel {
+    private static let cache = Mutex<LoadedModel?>(nil)
+
+    static func load() throws -> LoadedModel {
+        try cache.withLock { cached in
+            if let cached { return cached }
+            let model = try LoadedModel.open(realModelPath(), pool: ThreadPool(threadCount: 2))
+            cached = model
+            return model
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A private mosquitto broker on a free 127.0.0.1 port, started and stopped by the test that owns it.
+///
+/// Each broker has its own directory for its config, log and (if asked for) persistence database,
+/// so tests running side by side never share state. `kill` and `start` keep the port, which is how
+/// a test restarts the broker under a connected client.
+public final class MosquittoBroker: Sendable {
+    public let port: Int
+    public let directory: URL
+    /// The running broker's process id, or nil.
+    private let pid = Mutex<pid_t?>(nil)
+
+    public static let executable = "/usr/sbin/mosquitto"
+
+    /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
+    /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
+    public init(persistence: Bool = false) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-broker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        port = try Self.freePort()
+        // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        let config = """
+            user \(user)
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence \(persistence)
+            persistence_location \(directory.path)/
+            autosave_interval 0
+            log_dest stderr
+            log_type error
+            log_type warning
+            log_type notice
+            log_type information
+
+            """
+        try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the broker (again) on its port and returns once it accepts connections.
+    ///
+    /// posix_spawn rather than Foundation's Process, to start mosquitto with no signals blocked:
+    /// a child inherits its parent's signal mask, the test runner blocks SIGUSR1, and mosquitto
+    /// only handles the signals its parent left unblocked.
+    public func start() throws {
+        let log = directory.appendingPathComponent("mosquitto.log").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let arguments = [Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path]
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, Self.executable, &actions, &attributes, argv, environ)
+        guard status == 0 else { throw TestFailure("cannot start mosquitto: \(String(cString: strerror(status)))") }
+        pid.withLock { $0 = child }
+        let deadline = Date().addingTimeInterval(30)
+        while !Self.accepts(port: port) {
+            guard waitpid(child, nil, WNOHANG) == 0, Date() < deadline else {
+                kill()
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                throw TestFailure("mosquitto did not start on port \(port):\n\(text)")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// Kills the broker with SIGKILL, as a crash or power loss would, and waits for it to be gone.
+    public func kill() {
+        guard let child = pid.withLock({ $0.take() }) else { return }
+        Glibc.kill(child, SIGKILL)
+        waitpid(child, nil, 0)
+    }
+
+    /// Has a persistent broker write its database (SIGUSR1) and waits until the file is there.
+    public func saveDatabase() throws {
+        let database = directory.appendingPathComponent("mosquitto.db")
+        try? FileManager.default.removeItem(at: database)
+        guard let child = pid.withLock({ $0 }) else { throw TestFailure("the broker is not running") }
+        Glibc.kill(child, SIGUSR1)
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: database.path) {
+            guard Date() < deadline else {
+                let log = (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+                throw TestFailure("mosquitto did not write \(database.path):\n\(log)")
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// A port nothing listens on right now, found by letting the kernel pick one.
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("cannot find a free port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    private static func accepts(port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+}
