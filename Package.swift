@@ -33,7 +33,7 @@ let package = Package(
         // A self-reconnecting MQTT client and a JSON value type, thin layers over the two C libraries.
         .target(name: "MQTT", dependencies: ["CMosquitto", "CJSONC"]),
         // The serving daemon: agent.conf, request validation, the queue, replies, presence and telemetry.
-        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "Parallel"]),
+        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "ModelFile", "Parallel"]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFile
 import Runtime
 
 /// How the agent names its model to the fleet: in the retained status and in every final reply.
@@ -18,8 +19,7 @@ public struct ModelIdentity: Sendable, Equatable {
         name = URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
         self.sha256 = sha256
         format = model.kind
-        // The float path runs dequantized weights; a .hlq model's recipe will come from its header.
-        quantization = nil
+        quantization = model.recipe?.summary
         mappedBytes = model.mappedBytes
     }
 
@@ -35,7 +35,7 @@ public struct ModelIdentity: Sendable, Equatable {
            let digest = line.split(separator: " ").first, digest.count == 64, digest.allSatisfy(\.isHexDigit) {
             return String(digest)
         }
-        let digest = try SHA256.hash(file: path)
+        let digest = try FileDigest.sha256(path: path)
         let fileName = URL(fileURLWithPath: path).lastPathComponent
         do {
             try "\(digest)  \(fileName)\n".write(toFile: cache, atomically: true, encoding: .utf8)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a model's weights were quantized: the defaults, the exceptions, and what it cost in bits.
 public struct QuantizationRecipe: Codable, Sendable, Equatable {
     /// How group grids were fitted. The raw values are those of HLQ's `QuantizationMethod`,
@@ -35,5 +37,18 @@ public struct QuantizationRecipe: Codable, Sendable, Equatable {
         self.output = output
         self.calibration = calibration
         self.averageBitsPerWeight = averageBitsPerWeight
+    }
+}
+
+extension QuantizationRecipe {
+    /// One line for status messages and listings, e.g. `hlq 2-bit g128, attn_v=hlq(bits: 4, groupSize: 128), embedding q8, 2.41 bpw`.
+    public var summary: String {
+        var parts = ["\(method.rawValue) \(bits)-bit g\(groupSize)"]
+        parts += overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        parts.append("embedding \(embedding)")
+        if let output { parts.append("output \(output)") }
+        if let calibration { parts.append("calibrated on \(calibration)") }
+        parts.append(String(format: "%.2f bpw", averageBitsPerWeight))
+        return parts.joined(separator: ", ")
     }
 }

@@ -12,6 +12,8 @@ public struct LoadedModel: Sendable {
     public var kind: String
     /// Bytes of the model file mapped in place (0 when the weights were converted into heap memory).
     public var mappedBytes: Int
+    /// How a `.hlq` model was quantized; nil for a float model.
+    public var recipe: QuantizationRecipe?
 
     /// Opens `path`: a `.hlq` model runs on the LUT kernels in place (or, with `exactFloat`, on
     /// float32 dequantized from it); a GGUF file or a Hugging Face checkpoint directory is
@@ -24,12 +26,12 @@ public struct LoadedModel: Sendable {
             return LoadedModel(
                 weights: try .mapped(file, exactFloat: exactFloat), tokenizer: try Tokenizer(spec: file.metadata.tokenizer),
                 chatTemplate: file.metadata.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path,
-                kind: exactFloat ? "hlq (float reference)" : "hlq", mappedBytes: file.fileSize)
+                kind: exactFloat ? "hlq (float reference)" : "hlq", mappedBytes: file.fileSize, recipe: file.metadata.recipe)
         }
         let source = try ModelSources.open(path)
         return LoadedModel(
             weights: try .float(from: source, pool: pool), tokenizer: try Tokenizer(spec: source.tokenizer),
             chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32",
-            mappedBytes: 0)
+            mappedBytes: 0, recipe: nil)
     }
 }
