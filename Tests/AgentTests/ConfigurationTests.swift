@@ -25,7 +25,7 @@ import TestSupport
         let text = try String(contentsOf: packageRoot.appendingPathComponent("agent.conf"), encoding: .utf8)
         let configuration = try read(text)
         #expect(configuration.brokerPort == 1883)
-        #expect(configuration.model == ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        #expect(configuration.model == ".cache/models/smollm2-135m.hlq")
         #expect(configuration.group == nil)
         for key in AgentConfiguration.keys {
             #expect(text.contains("\n\(key.name) =") || text.contains("\n#\(key.name) ="), "agent.conf does not show \(key.name)")
