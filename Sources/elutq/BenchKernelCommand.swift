@@ -21,18 +21,17 @@ struct BenchKernelCommand: ParsableCommand {
     @Option(help: "Bit planes B (1-4).") var bits = 2
     @Option(name: .customLong("group-size"), help: "Group size G (a multiple of 32).") var groupSize = 128
     @Option(help: "Vectors per GEMM call (M).") var batch = 64
-    @Option(help: "Threads, the caller included.") var threads = 2
     @Option(help: "Timed repetitions per measurement (median reported).") var repetitions = 30
     @Option(name: .customLong("working-set-mb"), help: "Bytes of weight copies cycled through, in MB.") var workingSetMB = 512
-    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
         guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
             throw ValidationError("--group-size must be a multiple of 32 up to 1024")
         }
-        guard rows > 0, cols > 0, batch > 0, threads > 0, repetitions > 0 else {
-            throw ValidationError("--rows, --cols, --batch, --threads and --repetitions must be positive")
+        guard rows > 0, cols > 0, batch > 0, repetitions > 0 else {
+            throw ValidationError("--rows, --cols, --batch and --repetitions must be positive")
         }
     }
 
@@ -55,12 +54,12 @@ struct BenchKernelCommand: ParsableCommand {
     }
 
     func run() throws {
-        let pool = ThreadPool(threadCount: threads)
+        let pool = ThreadPool(threadCount: common.threads)
         let workingSet = workingSetMB << 20
-        log("measuring read bandwidth (\(threads) threads)")
+        common.log("bench-kernel: measuring read bandwidth (\(common.threads) threads)")
         let bandwidth = ReadBandwidth.measure(bytes: max(workingSet, 1 << 30), pool: pool)
 
-        log("quantizing a random \(rows)x\(cols) matrix (HLQ, B=\(bits), g=\(groupSize))")
+        common.log("bench-kernel: quantizing a random \(rows)x\(cols) matrix (HLQ, B=\(bits), g=\(groupSize))")
         var random = SystemRandomNumberGenerator()
         let weights = (0..<(rows * cols)).map { _ in Float.random(in: -0.05...0.05, using: &random) }
         let quantized = weights.withUnsafeBufferPointer {
@@ -76,37 +75,35 @@ struct BenchKernelCommand: ParsableCommand {
         let tableTime = x.withUnsafeBufferPointer { xs in
             medianSeconds(repetitions: repetitions) { _ in single.build(xs.baseAddress!, count: 1, stride: cols) }
         }
-        log("timing GEMV over \(copies.count) copies")
+        common.log("bench-kernel: timing GEMV over \(copies.count) copies")
         let gemvTime = y.withUnsafeMutableBufferPointer { out in
             medianSeconds(repetitions: repetitions) { r in
                 LUTMatmul.multiply(copies[r], single, into: out.baseAddress!, ldy: rows, pool: pool)
             }
         }
-        log("timing GEMM at batch \(batch)")
+        common.log("bench-kernel: timing GEMM at batch \(batch)")
         x.withUnsafeBufferPointer { batched.build($0.baseAddress!, count: batch, stride: cols, pool: pool) }
         let gemmTime = y.withUnsafeMutableBufferPointer { out in
             medianSeconds(repetitions: max(3, repetitions / 4)) { r in
                 LUTMatmul.multiply(copies[r], batched, into: out.baseAddress!, ldy: rows, pool: pool)
             }
         }
-        log("timing float32 GEMV")
+        common.log("bench-kernel: timing float32 GEMV")
         let floatTime = FloatCopies(weights, rows: rows, cols: cols, minimumBytes: workingSet).time(
             x: x, repetitions: repetitions, pool: pool)
 
         let bytes = copies.matrixBytes
         let report = Report(
             isa: KernelISA.active.name, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
-            threads: threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
+            threads: common.threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
             readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,
             gemvFractionOfBandwidth: Double(bytes) / gemvTime / bandwidth,
             floatGemvMicroseconds: floatTime * 1e6, speedupOverFloat: floatTime / gemvTime,
             gemmMicroseconds: gemmTime * 1e6, gemmTokensPerSecond: Double(batch) / gemmTime,
             gemvTokensPerSecond: 1 / gemvTime, gemmOverGemv: Double(batch) / gemmTime * gemvTime)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if common.json {
+            try common.printJSON(report)
         } else {
             print(Self.table(report))
         }
@@ -123,9 +120,5 @@ struct BenchKernelCommand: ParsableCommand {
             float32 GEMV          \(f(r.floatGemvMicroseconds)) us  (LUT is \(f(r.speedupOverFloat, 2))x faster)
             LUT GEMM (M=\(r.batch))      \(f(r.gemmMicroseconds)) us  \(f(r.gemmTokensPerSecond)) tokens/s  (\(f(r.gemmOverGemv, 2))x GEMV's \(f(r.gemvTokensPerSecond)) tokens/s)
             """
-    }
-
-    private func log(_ message: String) {
-        if !json { FileHandle.standardError.write(Data("bench-kernel: \(message)\n".utf8)) }
     }
 }

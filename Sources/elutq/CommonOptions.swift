@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Parallel
 import Runtime
 
@@ -27,13 +28,13 @@ struct CommonOptions: ParsableArguments {
         if !json { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
     }
 
-    /// A progress line that overwrites itself on stderr.
+    /// A progress line that overwrites itself on a terminal; logs and pipes get no progress noise.
     func progress(_ line: String) {
-        if !json { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+        if !json && isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
     }
 
     func endProgress() {
-        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !json && isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     func printJSON<T: Encodable>(_ value: T) throws {

@@ -17,15 +17,13 @@ struct QuantizeReportCommand: ParsableCommand {
     @Argument(help: "A GGUF model file.") var model: String
     @Option(help: "Bit planes B (1-4).") var bits = 2
     @Option(name: .customLong("group-size"), help: "Group size G (a multiple of 32, at most 1024).") var groupSize = 128
-    @Option(help: "Threads, the caller included.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
         guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
             throw ValidationError("--group-size must be a multiple of 32 up to 1024")
         }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     struct MethodResult: Codable {
@@ -53,13 +51,13 @@ struct QuantizeReportCommand: ParsableCommand {
         do { file = try GGUFFile(path: model) } catch { throw ValidationError("cannot read \(model): \(error)") }
         let linear = file.tensors.filter { LinearLayer(tensorName: $0.name) != nil && $0.dims.count == 2 }
         guard !linear.isEmpty else { throw ValidationError("\(model) has no linear weight matrices") }
-        let pool = ThreadPool(threadCount: threads)
+        let pool = ThreadPool(threadCount: common.threads)
         var relative: [QuantizationMethod: Double] = [:]
         var fitSeconds: [QuantizationMethod: Double] = [:]
         var dequantizeSeconds = 0.0, weightCount = 0
         for (index, tensor) in linear.enumerated() {
             let cols = tensor.dims[0], rows = tensor.dims[1]
-            progress("[\(index + 1)/\(linear.count)] \(tensor.name) \(rows)x\(cols) \(tensor.type)")
+            common.progress("[\(index + 1)/\(linear.count)] \(tensor.name) \(rows)x\(cols) \(tensor.type)")
             let t0 = monotonicSeconds()
             var weights = [Float](repeating: 0, count: rows * cols)
             try weights.withUnsafeMutableBufferPointer { out in
@@ -77,18 +75,16 @@ struct QuantizeReportCommand: ParsableCommand {
                 relative[method, default: 0] += energy > 0 ? error / energy : 0
             }
         }
-        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+        common.endProgress()
         let n = Double(linear.count)
         let uniform = MethodResult(meanRelativeMSE: relative[.uniform]! / n, fitSeconds: fitSeconds[.uniform]!)
         let hlq = MethodResult(meanRelativeMSE: relative[.hlq]! / n, fitSeconds: fitSeconds[.hlq]!)
         let report = Report(
-            model: model, bits: bits, groupSize: groupSize, threads: threads, matrices: linear.count,
+            model: model, bits: bits, groupSize: groupSize, threads: common.threads, matrices: linear.count,
             weights: weightCount, uniform: uniform, hlq: hlq, hlqOverUniform: hlq.meanRelativeMSE / uniform.meanRelativeMSE,
             dequantizeSeconds: dequantizeSeconds, wallSeconds: monotonicSeconds() - start)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if common.json {
+            try common.printJSON(report)
         } else {
             print(Self.table(report))
         }
@@ -105,9 +101,5 @@ struct QuantizeReportCommand: ParsableCommand {
             hlq / uniform = \(f(r.hlqOverUniform, "%.3f"))
             dequantize \(f(r.dequantizeSeconds, "%.2f")) s, wall time \(f(r.wallSeconds, "%.2f")) s
             """
-    }
-
-    private func progress(_ line: String) {
-        if !json { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
     }
 }
