@@ -4,12 +4,14 @@
 /// (1) nearest-pattern assignment and (2) the closed-form least-squares solve for (s, z) with the
 /// patterns fixed. Each iterate is rounded to the stored half floats and judged by its real error;
 /// the best one is kept, so the result is never worse than the initialisation.
+///
+/// With `importance`, every step minimises the weighted error Σ_k importance_k (w_k − ŵ_k)² instead.
 enum HLQFit {
     /// Default cap on alternations; groups of 128 converge in a handful.
     static let defaultIterations = 20
 
-    static func parameters(_ weights: UnsafeBufferPointer<Float>, planes: Int,
-                           scratch patterns: UnsafeMutableBufferPointer<UInt8>,
+    static func parameters(_ weights: UnsafeBufferPointer<Float>, importance: UnsafeBufferPointer<Float>? = nil,
+                           planes: Int, scratch patterns: UnsafeMutableBufferPointer<UInt8>,
                            iterations: Int = defaultIterations) -> GroupParameters {
         let (lo, hi) = UniformFit.minMax(weights)
         let step = (hi - lo) / Float((1 << planes) - 1)
@@ -17,51 +19,53 @@ enum HLQFit {
         for i in 0..<planes { initialScales[i] = Float(1 << i) * step }
         var current = GroupParameters(scales: initialScales, midpoint: 0.5 * (lo + hi))
         var best = current
-        var bestError = current.grid(planes: planes).assign(weights, into: patterns)
-        var previousError = bestError
-        for _ in 0..<iterations where bestError > 0 {
-            current = leastSquares(weights, patterns: UnsafeBufferPointer(patterns), planes: planes, current: current)
-            let error = current.grid(planes: planes).assign(weights, into: patterns)
-            if error < bestError {
-                best = current
-                bestError = error
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 32) { statistics in
+            let statistics = statistics.baseAddress!
+            var bestError = current.grid(planes: planes).assign(weights, importance: importance, into: patterns,
+                                                                statistics: statistics)
+            var previousError = bestError
+            for _ in 0..<iterations where bestError > 0 {
+                current = leastSquares(statistics: statistics, planes: planes, current: current)
+                let error = current.grid(planes: planes).assign(weights, importance: importance, into: patterns,
+                                                                statistics: statistics)
+                if error < bestError {
+                    best = current
+                    bestError = error
+                }
+                if error >= previousError * (1 - 1e-9) { break }
+                previousError = error
             }
-            if error >= previousError * (1 - 1e-9) { break }
-            previousError = error
+            return best
         }
-        return best
     }
 
     /// Step 2: with the patterns fixed, w ≈ Σ_i s_i b_i + z is linear in (s, z). The normal equations
-    /// only need each pattern's count and weight sum, so they cost 2^B accumulators per group.
-    static func leastSquares(_ weights: UnsafeBufferPointer<Float>, patterns: UnsafeBufferPointer<UInt8>,
-                             planes: Int, current: GroupParameters) -> GroupParameters {
-        var counts = SIMD16<Double>.zero, sums = SIMD16<Double>.zero
-        for k in 0..<weights.count {
-            let p = Int(patterns[k])
-            counts[p] += 1
-            sums[p] += Double(weights[k])
-        }
+    /// only need each pattern's count and weight sum (`statistics`, as `GroupGrid.assign` gathers
+    /// them), so they cost 2^B accumulators per group.
+    static func leastSquares(statistics: UnsafePointer<Double>, planes: Int, current: GroupParameters) -> GroupParameters {
+        let counts = statistics, sums = statistics + 16
         let n = planes + 1  // unknowns: s_0 ... s_{B-1}, z
-        var normal = NormalEquations(size: n)
-        for p in 0..<(1 << planes) where counts[p] > 0 {
-            for a in 0..<n where a == planes || (p >> a) & 1 == 1 {
-                normal.rhs[a] += sums[p]
-                for b in 0..<n where b == planes || (p >> b) & 1 == 1 {
-                    normal.matrix[a * n + b] += counts[p]
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: n * n + 3 * n) { scratch in
+            scratch.initialize(repeating: 0)
+            let matrix = scratch.baseAddress!, rhs = matrix + n * n, fallback = rhs + n, solution = fallback + n
+            for p in 0..<(1 << planes) where counts[p] > 0 {
+                for a in 0..<n where a == planes || (p >> a) & 1 == 1 {
+                    rhs[a] += sums[p]
+                    for b in 0..<n where b == planes || (p >> b) & 1 == 1 {
+                        matrix[a * n + b] += counts[p]
+                    }
                 }
             }
+            for i in 0..<planes { fallback[i] = Double(current.scales[i]) }
+            fallback[planes] = Double(current.zero(planes: planes))
+            NormalEquations.solve(size: n, matrix: matrix, rhs: rhs, fallback: fallback, into: solution)
+            var scales = SIMD4<Float>.zero
+            var midpoint = Float(solution[planes])
+            for i in 0..<planes {
+                scales[i] = Float(solution[i])
+                midpoint += 0.5 * scales[i]
+            }
+            return GroupParameters(scales: scales, midpoint: midpoint)
         }
-        var fallback = SIMD8<Double>.zero
-        for i in 0..<planes { fallback[i] = Double(current.scales[i]) }
-        fallback[planes] = Double(current.zero(planes: planes))
-        let solution = normal.solve(fallback: fallback)
-        var scales = SIMD4<Float>.zero
-        var midpoint = Float(solution[planes])
-        for i in 0..<planes {
-            scales[i] = Float(solution[i])
-            midpoint += 0.5 * scales[i]
-        }
-        return GroupParameters(scales: scales, midpoint: midpoint)
     }
 }
