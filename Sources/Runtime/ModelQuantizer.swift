@@ -65,19 +65,23 @@ public struct ModelQuantizer: Sendable {
         var linearBits = 0.0, linearWeights = 0.0
         for (index, name) in names.enumerated() {
             progress(index, names.count, name)
-            // A tied model's separate head is made from the embeddings.
-            let sourceName = source.shape(of: name) == nil && name == "output.weight" ? "token_embd.weight" : name
-            guard let shape = source.shape(of: sourceName) else { throw ModelSourceError.missingTensor(sourceName) }
-            let floats = try source.floats(sourceName, pool: pool)
-            let tensor = try quantize(floats, shape: shape, as: type(of: name), name: name, pool: pool)
+            let (shape, tensor) = try quantizeWithoutData(name, pool: pool)
             if let layer = LinearLayer(tensorName: name), layer != .outputHead {
                 linearBits += Double(tensor.byteCount * 8)
-                linearWeights += Double(floats.count)
+                linearWeights += Double(shape.reduce(1, *))
             }
             try emit(name, shape, tensor)
         }
         progress(names.count, names.count, "")
         return linearWeights > 0 ? linearBits / linearWeights : 0
+    }
+
+    /// One tensor by the recipe, rounding to nearest (no calibration data); a tied model's separate
+    /// head is made from the embeddings.
+    func quantizeWithoutData(_ name: String, pool: ThreadPool) throws -> ([Int], QuantizedTensor) {
+        let sourceName = source.shape(of: name) == nil && name == "output.weight" ? "token_embd.weight" : name
+        guard let shape = source.shape(of: sourceName) else { throw ModelSourceError.missingTensor(sourceName) }
+        return (shape, try quantize(try source.floats(sourceName, pool: pool), shape: shape, as: type(of: name), name: name, pool: pool))
     }
 
     func quantize(_ floats: [Float], shape: [Int], as type: HLQTensorType, name: String, pool: ThreadPool) throws -> QuantizedTensor {

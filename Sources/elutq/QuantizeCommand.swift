@@ -24,6 +24,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .customLong("group-size"), help: "Columns per group (a multiple of 32, at most 1024).") var groupSize = 128
     @Option(help: "hlq or uniform.") var method = "hlq"
     @Option(help: "Per-class precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.") var recipe = ""
+    @OptionGroup(title: "Calibration (GPTQ)") var calibration: CalibrationFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -61,11 +62,19 @@ struct QuantizeCommand: ParsableCommand {
         InterruptCleanup.remove(writer.temporaryPath)
         defer { InterruptCleanup.remove(nil) }
         let quantizer = ModelQuantizer(source: source, recipe: recipe)
-        recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { index, count, name in
-            common.progress("[\(index)/\(count)] \(name)")
-        }, emit: { name, shape, tensor in
+        let emit = { (name: String, shape: [Int], tensor: QuantizedTensor) throws in
             try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
-        })
+        }
+        if let options = try calibration.options() {
+            recipe.calibration = options.description
+            common.log("calibrating: \(options.description)")
+            recipe.averageBitsPerWeight = try CalibratedQuantizer(source: source, recipe: recipe, options: options)
+                .run(pool: pool, progress: { common.progress($0) }, emit: emit)
+        } else {
+            recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { index, count, name in
+                common.progress("[\(index)/\(count)] \(name)")
+            }, emit: emit)
+        }
         common.endProgress()
         common.log("hashing the source")
         let metadata = HLQFileMetadata(
@@ -81,6 +90,42 @@ struct QuantizeCommand: ParsableCommand {
             print(String(format: "wrote %@: %.1f MB, %.3f bits per linear weight (scales and midpoints included), %.1f s",
                          output, Double(bytes) / 1e6, report.bitsPerWeight, report.seconds))
         }
+    }
+}
+
+/// The options of `elutq quantize --calibrate`.
+struct CalibrationFlags: ParsableArguments {
+    @Option(help: "Calibrate GPTQ on this text file (not the evaluation text); repeat to join several.")
+    var calibrate: [String] = []
+    @Option(name: .customLong("calibration-chunks"), help: "Most calibration chunks.") var chunks = 16
+    @Option(name: .customLong("calibration-length"), help: "Tokens per calibration chunk.") var length = 512
+    @Flag(name: .customLong("true-sequential"), help: "Re-collect Hessians after q/k/v, o and gate/up.") var trueSequential = false
+    @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
+    @Flag(name: .customLong("no-refit"), help: "Skip the closed-form refit of scales and midpoints.") var noRefit = false
+    @Option(help: "GPTQ dampening, a fraction of the Hessian's mean diagonal.") var dampening = 0.01
+
+    func validate() throws {
+        guard chunks > 0, length >= 16 else { throw ValidationError("--calibration-chunks must be positive and --calibration-length at least 16") }
+        guard dampening >= 0 else { throw ValidationError("--dampening must not be negative") }
+    }
+
+    /// The calibration settings, or nil without --calibrate.
+    func options() throws -> CalibrationOptions? {
+        guard !calibrate.isEmpty else { return nil }
+        let texts = try calibrate.map { path in
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("cannot read --calibrate \(path): \(error.localizedDescription)")
+            }
+        }
+        var options = CalibrationOptions(text: texts.joined(separator: "\n\n"),
+                                         textName: calibrate.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + "))
+        options.chunkCount = chunks
+        options.chunkLength = length
+        options.trueSequential = trueSequential
+        options.actOrder = actOrder
+        options.refit = !noRefit
+        options.dampening = dampening
+        return options
     }
 }
 

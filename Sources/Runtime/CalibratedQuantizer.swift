@@ -1,0 +1,206 @@
+import Engine
+import Foundation
+import HLQ
+import ModelFile
+import Parallel
+
+/// How calibrated quantization collects and uses its data.
+public struct CalibrationOptions: Sendable {
+    /// The calibration text (never the evaluation text).
+    public var text: String
+    /// A name for the text, recorded in the model's recipe.
+    public var textName: String
+    /// Tokens per calibration chunk.
+    public var chunkLength = 512
+    /// Most chunks to use; the text may hold fewer.
+    public var chunkCount = 16
+    /// Re-collect Hessians after q/k/v, after o and after gate/up, instead of once per block.
+    public var trueSequential = false
+    /// GPTQ's dampening, a fraction of the Hessian's mean diagonal.
+    public var dampening = 0.01
+    public var actOrder = false
+    /// Solve the scales and midpoints of each row in closed form after GPTQ.
+    public var refit = true
+
+    public init(text: String, textName: String) {
+        self.text = text
+        self.textName = textName
+    }
+
+    /// The procedure in words, stored beside every figure it produces.
+    public var description: String {
+        "\(textName), \(chunkCount)×\(chunkLength) tokens, \(trueSequential ? "true-sequential" : "block-sequential")"
+            + ", damp \(dampening)\(actOrder ? ", act-order" : "")\(refit ? ", refit" : "")"
+    }
+}
+
+/// Why calibration cannot run.
+public enum CalibrationError: Error, CustomStringConvertible, Equatable {
+    case emptyText
+    case textTooShort(tokens: Int, chunkLength: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyText: "the calibration text is empty"
+        case .textTooShort(let tokens, let length):
+            "the calibration text has \(tokens) tokens, fewer than one chunk of \(length); give a longer text or a smaller --calibration-length"
+        }
+    }
+}
+
+/// GPTQ with HLQ, block by block, fed by the model's own activations on a calibration text.
+///
+/// Each block's Hessians come from one pass through that block with its float weights, fed by the
+/// outputs of the earlier blocks, which are already quantized; the block's output is then
+/// recomputed with its quantized weights for the next block. Only one block's float weights are in
+/// memory at a time, so a 1.5B model calibrates in a few GB.
+public struct CalibratedQuantizer: Sendable {
+    public let base: ModelQuantizer
+    public let options: CalibrationOptions
+
+    public init(source: ModelSource, recipe: QuantizationRecipe, options: CalibrationOptions) {
+        base = ModelQuantizer(source: source, recipe: recipe)
+        self.options = options
+    }
+
+    /// Quantizes every tensor, handing each to `emit`; returns the stored bits per linear weight.
+    public func run(pool: ThreadPool, progress: (String) -> Void,
+                    emit: (String, [Int], QuantizedTensor) throws -> Void) throws -> Double {
+        let source = base.source, config = source.config
+        let chunks = try calibrationChunks()
+        let length = options.chunkLength, width = config.embeddingSize
+        progress("calibrating on \(chunks.count) chunks of \(length) tokens")
+
+        // Everything outside the blocks is quantized without data.
+        var linearBits = 0.0, linearWeights = 0.0
+        for name in base.tensorNames where LinearLayer(tensorName: name).map({ $0 == .outputHead }) ?? true {
+            let (shape, tensor) = try base.quantizeWithoutData(name, pool: pool)
+            try emit(name, shape, tensor)
+        }
+
+        // hidden[c]: the residual stream entering the current block, chunk c, [length][width].
+        let embeddings = try source.floats("token_embd.weight", pool: pool)
+        var hidden = chunks.map { chunk in
+            chunk.flatMap { token in embeddings[(Int(token) * width)..<((Int(token) + 1) * width)] }
+        }
+        let runner = BlockRunner(config: config, layers: 1, contextLength: length, maxBatch: length, pool: pool)
+        for index in 0..<config.layers {
+            progress("block \(index + 1)/\(config.layers)")
+            let storage = FloatStorage()
+            var block = try BlockWeights.assemble(index, config: config, from: .floats(from: source, into: storage, pool: pool))
+            let stages: [[LinearLayer]] = options.trueSequential
+                ? [[.query, .key, .value], [.attentionOutput], [.gate, .up], [.down]]
+                : [[.query, .key, .value, .attentionOutput, .gate, .up, .down]]
+            for stage in stages {
+                let hessians = collectHessians(block, runner: runner, hidden: hidden, pool: pool)
+                for layer in stage {
+                    let name = "blk.\(index).\(layer.rawValue).weight"
+                    let (tensor, reconstructed) = try quantize(block[layer], name: name, hessian: hessians[layer.site]!,
+                                                               storage: storage, pool: pool)
+                    linearBits += Double(tensor.byteCount * 8)
+                    linearWeights += Double(block[layer].rows * block[layer].cols)
+                    try emit(name, [block[layer].cols, block[layer].rows], tensor)
+                    block[layer] = reconstructed
+                }
+            }
+            // The next block sees this block's output with its quantized weights.
+            for c in hidden.indices {
+                hidden[c].withUnsafeMutableBufferPointer { h in
+                    runner.residual.update(from: h.baseAddress!, count: length * width)
+                    runner.run(block, layer: 0, count: length, position: 0)
+                    h.baseAddress!.update(from: runner.residual, count: length * width)
+                }
+            }
+        }
+        return linearWeights > 0 ? linearBits / linearWeights : 0
+    }
+
+    /// The calibration text, tokenized and cut into whole chunks.
+    func calibrationChunks() throws -> [ArraySlice<Int32>] {
+        guard !options.text.isEmpty else { throw CalibrationError.emptyText }
+        let tokenizer = try Tokenizer(spec: base.source.tokenizer)
+        let tokens = tokenizer.encode(options.text)
+        let count = min(options.chunkCount, tokens.count / options.chunkLength)
+        guard count > 0 else { throw CalibrationError.textTooShort(tokens: tokens.count, chunkLength: options.chunkLength) }
+        return (0..<count).map { tokens[($0 * options.chunkLength)..<(($0 + 1) * options.chunkLength)] }
+    }
+
+    /// H = 2·XᵀX of each linear input, over every calibration chunk, with the block as it is now.
+    func collectHessians(_ block: BlockWeights, runner: BlockRunner, hidden: [[Float]],
+                         pool: ThreadPool) -> [BlockRunner.InputSite: Hessian] {
+        var accumulators: [BlockRunner.InputSite: HessianAccumulator] = [:]
+        for chunk in hidden {
+            chunk.withUnsafeBufferPointer { runner.residual.update(from: $0.baseAddress!, count: $0.count) }
+            runner.run(block, layer: 0, count: options.chunkLength, position: 0) { site, input in
+                var accumulator = accumulators[site] ?? HessianAccumulator(cols: input.cols)
+                accumulator.add(UnsafeBufferPointer(start: input.values, count: input.count * input.cols), pool: pool)
+                accumulators[site] = accumulator
+            }
+        }
+        return accumulators.mapValues(\.hessian)
+    }
+
+    /// GPTQ (and the refit) for an HLQ layer, or the data-free path for other precisions; returns
+    /// the stored tensor and its float reconstruction, which the rest of the block runs on.
+    func quantize(_ weight: LinearWeight, name: String, hessian: Hessian, storage: FloatStorage,
+                  pool: ThreadPool) throws -> (QuantizedTensor, LinearWeight) {
+        guard case .f32(let w, let rows, let cols) = weight else { preconditionFailure("calibration runs on float weights") }
+        let original = UnsafeBufferPointer(start: w, count: rows * cols)
+        let type = base.type(of: name)
+        guard case .hlq(let bits, let groupSize) = type else {
+            let tensor = try base.quantize(Array(original), shape: [cols, rows], as: type, name: name, pool: pool)
+            return (tensor, weight)  // q8/f16/f32 layers stay close enough to float for the next block
+        }
+        let method: QuantizationMethod = base.recipe.method == .uniform ? .uniform : .hlq
+        var q = GPTQ.quantize(original, rows: rows, cols: cols, hessian: hessian,
+                              options: GPTQOptions(planes: bits, groupSize: groupSize, method: method,
+                                                   dampening: options.dampening, actOrder: options.actOrder),
+                              pool: pool)
+        if options.refit { Refit.refit(&q, original: original, hessian: hessian, pool: pool) }
+        let reconstructed = storage.allocate(rows * cols)
+        reconstructed.update(from: q.dequantized(), count: rows * cols)
+        return (.hlq(PackedMatrix(q)), .f32(reconstructed, rows: rows, cols: cols))
+    }
+}
+
+extension LinearLayer {
+    /// Which observed input feeds this layer.
+    var site: BlockRunner.InputSite {
+        switch self {
+        case .query, .key, .value: .attention
+        case .attentionOutput: .attentionOutput
+        case .gate, .up: .feedForward
+        case .down, .outputHead: .down
+        }
+    }
+}
+
+extension BlockWeights {
+    /// The block's matrix for a linear layer kind.
+    subscript(layer: LinearLayer) -> LinearWeight {
+        get {
+            switch layer {
+            case .query: query
+            case .key: key
+            case .value: value
+            case .attentionOutput: attentionOutput
+            case .gate: gate
+            case .up: up
+            case .down: down
+            case .outputHead: preconditionFailure("the output head is not part of a block")
+            }
+        }
+        set {
+            switch layer {
+            case .query: query = newValue
+            case .key: key = newValue
+            case .value: value = newValue
+            case .attentionOutput: attentionOutput = newValue
+            case .gate: gate = newValue
+            case .up: up = newValue
+            case .down: down = newValue
+            case .outputHead: preconditionFailure("the output head is not part of a block")
+            }
+        }
+    }
+}
