@@ -116,7 +116,7 @@ public struct CalibratedQuantizer: Sendable {
     }
 
     /// The calibration text, tokenized and cut into whole chunks.
-    func calibrationChunks() throws -> [ArraySlice<Int32>] {
+    public func calibrationChunks() throws -> [ArraySlice<Int32>] {
         guard !options.text.isEmpty else { throw CalibrationError.emptyText }
         let tokenizer = try Tokenizer(spec: base.source.tokenizer)
         let tokens = tokenizer.encode(options.text)

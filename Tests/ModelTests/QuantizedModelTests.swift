@@ -1,4 +1,5 @@
 import Foundation
+import HLQ
 import ModelFile
 import Parallel
 import Runtime
@@ -135,5 +136,45 @@ final class QuantizedModels: @unchecked Sendable {
         #expect(throws: GenerationError.promptTooLong(tokens: 64, context: 64)) {
             try generator.generate(prompt, options: GenerationOptions(maxTokens: 4, sampling: .greedy))
         }
+    }
+}
+
+/// Calibrated HLQ (GPTQ + refit) on the real SmolLM2, calibrated on Apache-2.0 and GFDL-1.3 and
+/// evaluated on GPL-3.
+@Suite(.serialized) struct CalibratedModelTests {
+    static func calibration() throws -> CalibrationOptions {
+        let texts = try ["Apache-2.0", "GFDL-1.3"].map {
+            try String(contentsOfFile: "/usr/share/common-licenses/\($0)", encoding: .utf8)
+        }
+        return CalibrationOptions(text: texts.joined(separator: "\n\n"), textName: "Apache-2.0 + GFDL-1.3")
+    }
+
+    /// The target: HLQ GPTQ at 2 bits (g = 128) reaches a perplexity of 300 or less.
+    @Test func twoBitGPTQReachesThreeHundredOrLess() throws {
+        let models = try QuantizedModels.shared.get()
+        let source = try GGUFModelSource(path: try realModelPath())
+        let pool = ThreadPool(threadCount: 2)
+        let path = models.directory.appendingPathComponent("smollm2-gptq2.hlq").path
+        var recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        let writer = try HLQFileWriter(destination: path)
+        let quantizer = CalibratedQuantizer(source: source, recipe: recipe, options: try Self.calibration())
+        recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { _ in }) { name, shape, tensor in
+            try tensor.withParts { try writer.append(name: name, type: quantizer.base.type(of: name), shape: shape, parts: $0) }
+        }
+        try writer.finish(metadata: HLQFileMetadata(config: source.config, tokenizer: source.tokenizer, recipe: recipe,
+                                                    sourceSHA256: String(repeating: "0", count: 64), creator: "tests", created: Date()))
+        let ppl = try models.perplexity(path, exactFloat: false)
+        #expect(ppl <= 300, "2-bit HLQ GPTQ ppl \(ppl)")
+    }
+
+    @Test func badCalibrationTextIsRefusedClearly() throws {
+        let source = try GGUFModelSource(path: try realModelPath())
+        let recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        let empty = CalibratedQuantizer(source: source, recipe: recipe, options: CalibrationOptions(text: "", textName: "empty"))
+        #expect(throws: CalibrationError.emptyText) { try empty.calibrationChunks() }
+        var options = CalibrationOptions(text: "Too short for one chunk.", textName: "short")
+        options.chunkLength = 512
+        let short = CalibratedQuantizer(source: source, recipe: recipe, options: options)
+        #expect(throws: CalibrationError.textTooShort(tokens: 6, chunkLength: 512)) { try short.calibrationChunks() }
     }
 }
