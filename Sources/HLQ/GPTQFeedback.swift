@@ -54,6 +54,7 @@ struct GPTQFeedback {
 
         // L: the Cholesky factor of the permuted, dampened Hessian with its order reversed.
         var factor = [Float](repeating: 0, count: n * n)
+        var inverse: [Float]?
         var damp = dampening
         factor.withUnsafeMutableBufferPointer { factor in
             let l = factor.baseAddress!
@@ -70,21 +71,22 @@ struct GPTQFeedback {
                         l[a * n + a] = (dead[i] ? 1 : h[i * n + i]) + added
                     }
                 }
-                if HessianCholesky.factor(l, n: n, pool: pool) { return }
+                inverse = HessianCholesky.factorAndInvert(l, n: n, pool: pool)
+                if inverse != nil { return }
             }
+            var diagonalInverse = [Float](repeating: 0, count: n * n)
             for a in 0..<n {
                 let i = order[n - 1 - a]
                 for b in 0..<a { l[a * n + b] = 0 }
                 l[a * n + a] = ((dead[i] ? 1 : max(h[i * n + i], 0)) + Float(damp * meanDiagonal)).squareRoot()
+                diagonalInverse[a * n + a] = 1 / l[a * n + a]
             }
+            inverse = diagonalInverse
         }
         // 1 / U_pp = L[n-1-p][n-1-p].
         errorScales = (0..<n).map { factor[(n - 1 - $0) * (n + 1)] }
         errorWeights = errorScales.map { $0 * $0 }
 
-        let inverse = factor.withUnsafeBufferPointer {
-            HessianCholesky.inverseTransposed($0.baseAddress!, n: n, pool: pool)
-        }
         var offsets = [Int]()
         var total = 0
         for s in stride(from: 0, to: n, by: blockSize) {
@@ -94,7 +96,7 @@ struct GPTQFeedback {
         panelOffsets = offsets
         var panels = [Float](repeating: 0, count: total)
         panels.withUnsafeMutableBufferPointer { panels in
-            inverse.withUnsafeBufferPointer { inverse in
+            inverse!.withUnsafeBufferPointer { inverse in
                 // −U[j][c] = −L⁻¹[n-1-j][n-1-c] = −inverse[n-1-c][n-1-j]: for a fixed c, a run of
                 // inverse's row n-1-c read backwards.
                 pool.run { participant in

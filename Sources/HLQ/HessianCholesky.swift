@@ -14,21 +14,30 @@ enum HessianCholesky {
     private static let block = 128
 
     /// Factors `a` ([n][n], row-major; only the lower triangle is read) in place into `L`, lower
-    /// triangular; the upper triangle is left as it was. Returns false if a pivot is not positive,
-    /// that is, if the matrix is not numerically positive definite.
-    static func factor(_ a: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool) -> Bool {
-        let block = Self.block
+    /// triangular (the upper triangle is left as it was), and returns L⁻¹ transposed:
+    /// inverse[c][k] = L⁻¹[k][c], zero for k < c. Returns nil if a pivot is not positive, that is,
+    /// if the matrix is not numerically positive definite.
+    static func factorAndInvert(_ a: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool) -> [Float]? {
+        let blocks = (n + block - 1) / block
+        let diagonalInverses = UnsafeMutablePointer<Float>.allocate(capacity: blocks * block * block)
+        defer { diagonalInverses.deallocate() }
+        guard factor(a, n: n, pool: pool, diagonalInverses: diagonalInverses) else { return nil }
+        return inverseTransposed(a, n: n, pool: pool, diagonalInverses: diagonalInverses)
+    }
+
+    /// The factorisation; each diagonal block's inverse L_II⁻¹ goes to `diagonalInverses` (block
+    /// after block, width × width each), for the panel below it and for the inverse.
+    private static func factor(_ a: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool,
+                               diagonalInverses: UnsafeMutablePointer<Float>) -> Bool {
         let diagonal = UnsafeMutablePointer<Double>.allocate(capacity: block * block)  // L11, in Double
-        let inverse = UnsafeMutablePointer<Float>.allocate(capacity: block * block)    // L11⁻¹
         let panel = UnsafeMutablePointer<Float>.allocate(capacity: n * block)          // L21, [rows below][width]
         defer {
             diagonal.deallocate()
-            inverse.deallocate()
             panel.deallocate()
         }
         for k0 in stride(from: 0, to: n, by: block) {
             let width = min(block, n - k0), k1 = k0 + width, below = n - k1
-            // 1. The diagonal block: L11, and L11⁻¹ for the panel below.
+            // 1. The diagonal block: L11, and L11⁻¹.
             for i in 0..<width {
                 for j in 0...i { diagonal[i * width + j] = Double(a[(k0 + i) * n + k0 + j]) }
             }
@@ -36,8 +45,9 @@ enum HessianCholesky {
             for i in 0..<width {
                 for j in 0...i { a[(k0 + i) * n + k0 + j] = Float(diagonal[i * width + j]) }
             }
-            guard below > 0 else { break }
+            let inverse = diagonalInverses + k0 * block
             invertLower(diagonal, n: width, into: inverse)
+            guard below > 0 else { break }
             // 2. The panel: L21 = A21 L11⁻ᵀ, i.e. panel[i][r] = Σ_k L11⁻¹[r][k] A21[i][k].
             pool.parallelFor(below) { rows in
                 elutq_f32_gemm(inverse, Int32(width), a + (k1 + rows.lowerBound) * n + k0, Int64(n),
@@ -66,32 +76,21 @@ enum HessianCholesky {
         return true
     }
 
-    /// X = L⁻¹ for a lower triangular `l` ([n][n], as `factor` leaves it), returned transposed:
-    /// xt[c][k] = X[k][c], zero for k < c.
+    /// X = L⁻¹ for the factor `l`, transposed: xt[c][k] = X[k][c].
     ///
     /// Block row by block row: X[I][I] = L_II⁻¹ and X[I][<I] = −L_II⁻¹ (L[I][<I] X[<I][<I]). X is
     /// kept transposed because the GEMM takes its dot products along rows, and the sum in that
     /// product runs down X's columns. The product is formed in 128-column tiles of X, each only
-    /// over its nonzero depth. About n³/6 multiply-adds in all.
-    static func inverseTransposed(_ l: UnsafePointer<Float>, n: Int, pool: ThreadPool) -> [Float] {
-        let block = Self.block
+    /// over its nonzero depth.
+    private static func inverseTransposed(_ l: UnsafePointer<Float>, n: Int, pool: ThreadPool,
+                                          diagonalInverses: UnsafePointer<Float>) -> [Float] {
         var xt = [Float](repeating: 0, count: n * n)
-        let diagonal = UnsafeMutablePointer<Double>.allocate(capacity: block * block)
-        let inverse = UnsafeMutablePointer<Float>.allocate(capacity: block * block)
         let product = UnsafeMutablePointer<Float>.allocate(capacity: n * block)  // [c][i] = (L[I][<I] X)[i][c]
-        defer {
-            diagonal.deallocate()
-            inverse.deallocate()
-            product.deallocate()
-        }
+        defer { product.deallocate() }
         xt.withUnsafeMutableBufferPointer { xt in
             let xt = xt.baseAddress!
             for i0 in stride(from: 0, to: n, by: block) {
-                let width = min(block, n - i0)
-                for i in 0..<width {
-                    for j in 0...i { diagonal[i * width + j] = Double(l[(i0 + i) * n + i0 + j]) }
-                }
-                invertLower(diagonal, n: width, into: inverse)
+                let width = min(block, n - i0), inverse = diagonalInverses + i0 * block
                 for i in 0..<width {
                     for c in 0...i { xt[(i0 + c) * n + i0 + i] = inverse[i * width + c] }
                 }
