@@ -133,16 +133,18 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
             v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
             v = _mm512_fmadd_ps(sign[3], _mm512_set1_ps(in[3]), v);
             centred[s] = v;
-            slice_max[s] = _mm512_reduce_max_ps(_mm512_abs_ps(v));
+            slice_max[s] = lut_slice_max(in);
             group_max = fmaxf(group_max, slice_max[s]);
         }
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
+        float inverses[9];
+        for (int32_t m = 1; m <= top; m *= 2) inverses[m] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
         const __m512i bias = _mm512_set1_epi32(128);
         int32_t offset = 0;
         for (int32_t s = 0; s < slices; s++) {
             const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
-            const __m512 inverse = _mm512_set1_ps(unit > 0 ? 1.0f / (unit * (float)m) : 0.0f);
+            const __m512 inverse = _mm512_set1_ps(inverses[m]);
             const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse)), bias);
             _mm_storeu_si128((__m128i *)(out.tables + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(q));
             out.multipliers[begin / 4 + s] = (uint8_t)m;

@@ -62,9 +62,23 @@ static inline int32_t lut_tile_blocks(const lut_geometry *g) {
 /// Exact float sum of x[begin..<end] (accumulated in double); every table builder uses it.
 float lut_group_sum(const float *x, int32_t begin, int32_t end);
 /// The largest slice multiplier a group of `slices` slices may use (see lut_kernels.h).
-int32_t lut_top_multiplier(int32_t slices);
+static inline int32_t lut_top_multiplier(int32_t slices) {
+    int32_t top = 8;
+    while (top > 1 && 127 * top * slices > 32767) top /= 2;
+    return top;
+}
+
+/// max_p |T[q][p]| of a slice, (|x0| + |x1| + |x2| + |x3|) / 2, in the order every builder uses.
+static inline float lut_slice_max(const float in[4]) {
+    return 0.5f * (((__builtin_fabsf(in[0]) + __builtin_fabsf(in[1])) + __builtin_fabsf(in[2])) + __builtin_fabsf(in[3]));
+}
+
 /// The smallest power of two m with slice_max <= 127 * unit * m, at most `top`.
-int32_t lut_slice_multiplier(float slice_max, float unit, int32_t top);
+static inline int32_t lut_slice_multiplier(float slice_max, float unit, int32_t top) {
+    int32_t m = 1;
+    while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
+    return m;
+}
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 
 /// Input vectors one kernel call handles together: they share each load and decode of the weights.

@@ -8,18 +8,6 @@ float lut_group_sum(const float *x, int32_t begin, int32_t end) {
     return (float)sum;
 }
 
-int32_t lut_top_multiplier(int32_t slices) {
-    int32_t top = 8;
-    while (top > 1 && 127 * top * slices > 32767) top /= 2;
-    return top;
-}
-
-int32_t lut_slice_multiplier(float slice_max, float unit, int32_t top) {
-    int32_t m = 1;
-    while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
-    return m;
-}
-
 /// Centred partial sums of one slice, in a fixed order of operations: products by +-1/2 are exact,
 /// so a vector path doing the same adds in the same order produces the same floats.
 static inline void centred_sums(const float in[4], float out[16]) {
@@ -49,16 +37,17 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, e
                 in[t] = c < cols ? x[c] : 0.0f;
             }
             centred_sums(in, centred[s]);
-            slice_max[s] = 0;
-            for (int p = 0; p < 16; p++) slice_max[s] = fmaxf(slice_max[s], fabsf(centred[s][p]));
+            slice_max[s] = lut_slice_max(in);
             group_max = fmaxf(group_max, slice_max[s]);
         }
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
+        float inverses[9];
+        for (int32_t m = 1; m <= top; m *= 2) inverses[m] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
         int32_t offset = 0;
         for (int32_t s = 0; s < slices; s++) {
             const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
-            const float inverse = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
+            const float inverse = inverses[m];
             uint8_t *table = out.tables + (int64_t)(begin / 4 + s) * 16;
             for (int p = 0; p < 16; p++) table[p] = (uint8_t)((int32_t)lrintf(centred[s][p] * inverse) + 128);
             out.multipliers[begin / 4 + s] = (uint8_t)m;

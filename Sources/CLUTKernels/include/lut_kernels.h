@@ -41,8 +41,9 @@
 // outlier slice in the same group:
 //     top[j]  = the largest multiplier group j may use: a power of two, at most 8, such that
 //               127 * top[j] * slices_j <= 32767 (the int16 accumulator cannot overflow)
-//     unit[j] = max |T| over the group's slices / (127 * top[j])
-//     m[q]    = the smallest power of two with max_p |T[q][p]| <= 127 * unit[j] * m[q]
+//     M[q]    = max_p |T[q][p]| = (|x[4q]| + |x[4q+1]| + |x[4q+2]| + |x[4q+3]|) / 2, summed in that order
+//     unit[j] = max of M[q] over the group's slices / (127 * top[j])
+//     m[q]    = the smallest power of two with M[q] <= 127 * unit[j] * m[q]
 //     U[q][p] = round(T[q][p] / (unit[j] * m[q])) + 128, a byte in 1..255
 // Layout: tables[Kp / 4][16] bytes, so a quad of four slices is 64 contiguous bytes, which is one
 // AVX-512 register, two AVX2 registers or four NEON registers; multipliers[Kp / 4] bytes; per
