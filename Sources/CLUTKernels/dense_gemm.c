@@ -17,10 +17,24 @@ enum weight_kind { WEIGHTS_F32 = 0, WEIGHTS_Q8 = 1, WEIGHTS_F16 = 2 };
 static const int64_t weight_bytes[] = {4, 1, 2};  // by weight_kind
 
 /// Sixteen weights of a row from column k, as floats; `kind` is a compile-time constant at each use.
+/// Full 16-lane loads use plain (unmasked) loads: masked loads of a few bytes stall this CPU's loads.
 DENSE_AVX512 static inline __m512 load_weights(const void *row, int32_t k, __mmask16 m, int kind) {
-    if (kind == WEIGHTS_Q8) return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, (const int8_t *)row + k)));
-    if (kind == WEIGHTS_F16) return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)row + k));
-    return _mm512_maskz_loadu_ps(m, (const float *)row + k);
+    if (kind == WEIGHTS_Q8) {
+        const __m128i bytes = m == 0xFFFF ? _mm_loadu_si128((const __m128i *)((const int8_t *)row + k))
+                                          : _mm_maskz_loadu_epi8(m, (const int8_t *)row + k);
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(bytes));
+    }
+    if (kind == WEIGHTS_F16) {
+        const __m256i halves = m == 0xFFFF ? _mm256_loadu_si256((const __m256i *)((const uint16_t *)row + k))
+                                           : _mm256_maskz_loadu_epi16(m, (const uint16_t *)row + k);
+        return _mm512_cvtph_ps(halves);
+    }
+    return m == 0xFFFF ? _mm512_loadu_ps((const float *)row + k) : _mm512_maskz_loadu_ps(m, (const float *)row + k);
+}
+
+/// Sixteen inputs from column k, the same way.
+DENSE_AVX512 static inline __m512 load_inputs(const float *x, __mmask16 m) {
+    return m == 0xFFFF ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(m, x);
 }
 
 DENSE_AVX512 static inline __attribute__((always_inline)) void
@@ -41,7 +55,7 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
             for (int32_t k = 0; k < cols; k += 16) {
                 const __mmask16 m = k < body ? 0xFFFF : tail;
                 __m512 b[4];
-                for (int j = 0; j < 4; j++) b[j] = _mm512_maskz_loadu_ps(m, x + (v + j) * ldx + k);
+                for (int j = 0; j < 4; j++) b[j] = load_inputs(x + (v + j) * ldx + k, m);
                 for (int i = 0; i < 4; i++) {
                     const __m512 a = load_weights(rows[i], k, m, kind);
                     for (int j = 0; j < 4; j++) acc[i][j] = _mm512_fmadd_ps(a, b[j], acc[i][j]);
@@ -54,7 +68,7 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int32_t k = 0; k < cols; k += 16) {
                 const __mmask16 m = k < body ? 0xFFFF : tail;
-                const __m512 b = _mm512_maskz_loadu_ps(m, x + v * ldx + k);
+                const __m512 b = load_inputs(x + v * ldx + k, m);
                 for (int i = 0; i < 4; i++) acc[i] = _mm512_fmadd_ps(load_weights(rows[i], k, m, kind), b, acc[i]);
             }
             for (int i = 0; i < 4; i++) y[v * ldy + r + i] = SCALE(r + i) * _mm512_reduce_add_ps(acc[i]);
@@ -65,7 +79,7 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
             __m512 acc = _mm512_setzero_ps();
             for (int32_t k = 0; k < cols; k += 16) {
                 const __mmask16 m = k < body ? 0xFFFF : tail;
-                acc = _mm512_fmadd_ps(load_weights(ROW(r), k, m, kind), _mm512_maskz_loadu_ps(m, x + v * ldx + k), acc);
+                acc = _mm512_fmadd_ps(load_weights(ROW(r), k, m, kind), load_inputs(x + v * ldx + k, m), acc);
             }
             y[v * ldy + r] = SCALE(r) * _mm512_reduce_add_ps(acc);
         }

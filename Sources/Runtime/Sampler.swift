@@ -33,6 +33,8 @@ public struct Sampler: Sendable {
     private var random: SplitMix64
     /// Scratch (token, logit) pairs, reused across calls.
     private var candidates: [(id: Int32, logit: Float)] = []
+    /// The logits after penalties, reused across calls.
+    private var scratch: [Float] = []
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -42,35 +44,33 @@ public struct Sampler: Sendable {
     /// The next token for one row of logits, given the tokens so far (for the repetition penalty).
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>, history: ArraySlice<Int32>) -> Int32 {
         let p = parameters
-        var penalised: [Int32: Float] = [:]
+        // Penalties apply to a copy: the caller's logits stay as the model produced them.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: logits)
         if p.repetitionPenalty != 1 {
-            for id in history.suffix(p.repetitionWindow) where penalised[id] == nil {
-                let l = logits[Int(id)]
-                penalised[id] = l > 0 ? l / p.repetitionPenalty : l * p.repetitionPenalty
+            for id in Set(history.suffix(p.repetitionWindow)) where scratch.indices.contains(Int(id)) {
+                let l = scratch[Int(id)]
+                scratch[Int(id)] = l > 0 ? l / p.repetitionPenalty : l * p.repetitionPenalty
             }
         }
-        func logit(_ i: Int) -> Float { penalised[Int32(i)] ?? logits[i] }
-
         if p.temperature <= 0 {
             var best = 0
-            for i in 1..<logits.count where logit(i) > logit(best) { best = i }
+            for i in 1..<scratch.count where scratch[i] > scratch[best] { best = i }
             return Int32(best)
         }
         // Only tokens that can survive top-k or min-p are sorted: a full sort of a 50k vocabulary
         // would cost more than the model's own decode step.
         let cutoff: Float
-        if p.topK > 0 && p.topK < logits.count {
-            var values = (0..<logits.count).map(logit)
+        if p.topK > 0 && p.topK < scratch.count {
+            var values = scratch
             cutoff = Self.largest(p.topK, of: &values)
         } else if p.minP > 0 {
-            var top = -Float.infinity
-            for i in 0..<logits.count { top = max(top, logit(i)) }
-            cutoff = top + p.temperature * log(p.minP)
+            cutoff = (scratch.max() ?? 0) + p.temperature * log(p.minP)
         } else {
             cutoff = -.infinity
         }
         candidates.removeAll(keepingCapacity: true)
-        for i in 0..<logits.count where logit(i) >= cutoff { candidates.append((Int32(i), logit(i))) }
+        for (i, l) in scratch.enumerated() where l >= cutoff { candidates.append((Int32(i), l)) }
         candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
         if p.topK > 0 && p.topK < candidates.count { candidates.removeLast(candidates.count - p.topK) }
 
