@@ -1,31 +1,13 @@
 import Foundation
+import HLQ
 
 /// The small float operations of a transformer step, in Swift SIMD: they are a sliver of the time,
 /// so clarity wins over intrinsics here.
 public enum FloatOps {
-    /// Σ a[i] b[i] with a 16-lane accumulator.
-    @inline(__always)
-    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var acc = SIMD16<Float>.zero
-        var i = 0
-        while i + 16 <= count {
-            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        var s = acc.sum()
-        while i < count {
-            s += a[i] * b[i]
-            i += 1
-        }
-        return s
-    }
-
     /// out = x / rms(x) * weight, with rms = sqrt(mean(x²) + epsilon).
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,
                                into out: UnsafeMutablePointer<Float>) {
-        let scale = 1 / (dot(x, x, count: count) / Float(count) + epsilon).squareRoot()
+        let scale = 1 / (dot(x, x, count) / Float(count) + epsilon).squareRoot()
         for i in 0..<count { out[i] = x[i] * scale * weight[i] }
     }
 

@@ -1,7 +1,7 @@
 /// Σ a[k] b[k] over `count` floats, eight lanes at a time: the small dot products of GPTQ's group
-/// fits and the refit's reductions (the large products go through the C GEMM).
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+/// fits and the refit's reductions, and of attention and RMSNorm (large products go through the C GEMMs).
+@inlinable @inline(__always)
+public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
     var lanes = SIMD8<Float>.zero
     var k = 0
     while k + 8 <= count {

@@ -1,4 +1,5 @@
 import Engine
+import HLQ
 import Foundation
 import ModelFile
 import Parallel
@@ -126,7 +127,7 @@ public final class BlockRunner: @unchecked Sendable {
                 let kvOffset = (h / group) * headSize
                 let visible = position + t + 1
                 for j in 0..<visible {
-                    row[j] = FloatOps.dot(q, layerKeys + j * kvSize + kvOffset, count: headSize) * scale
+                    row[j] = dot(q, layerKeys + j * kvSize + kvOffset, headSize) * scale
                 }
                 FloatOps.softmax(row, count: visible)
                 let o = out + t * querySize + h * headSize

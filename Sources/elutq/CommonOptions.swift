@@ -43,3 +43,11 @@ struct CommonOptions: ParsableArguments {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
+
+/// The checks every command that takes --bits and --group-size makes.
+func validateQuantization(bits: Int, groupSize: Int) throws {
+    guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
+    guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
+        throw ValidationError("--group-size must be a multiple of 32 up to 1024")
+    }
+}

@@ -28,10 +28,7 @@ struct QuantizeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
-        guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
-            throw ValidationError("--group-size must be a multiple of 32 up to 1024")
-        }
+        try validateQuantization(bits: bits, groupSize: groupSize)
         guard QuantizationRecipe.Method(rawValue: method) != nil else { throw ValidationError("--method must be hlq or uniform") }
     }
 

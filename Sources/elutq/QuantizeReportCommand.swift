@@ -20,10 +20,7 @@ struct QuantizeReportCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard (1...4).contains(bits) else { throw ValidationError("--bits must be 1...4") }
-        guard groupSize >= 32, groupSize % 32 == 0, groupSize <= 1024 else {
-            throw ValidationError("--group-size must be a multiple of 32 up to 1024")
-        }
+        try validateQuantization(bits: bits, groupSize: groupSize)
     }
 
     struct MethodResult: Codable {
