@@ -1,29 +1,24 @@
-// Dense products for weights that are not HLQ: float32 (the reference path, calibration), f16, and
-// q8, int8 rows with one float scale each (embeddings used as the output head):
-//     y[v * ldy + r] = scale_r * sum_k w[r][k] * x[v * ldx + k]
+// Dense float products for weights that are not HLQ: float32 (the reference path, calibration) and
+// f16 (raw IEEE half bits):
+//     y[v * ldy + r] = sum_k w[r][k] * x[v * ldx + k]
 //
 // Register blocking of 4 rows by 4 vectors: each step loads 4 weight and 4 input registers and
 // issues 16 fused multiply-adds, so the loop runs at FMA speed rather than load speed.
 #include "lut_internal.h"
 
 /// How the weights of a row are stored.
-enum weight_kind { WEIGHTS_F32 = 0, WEIGHTS_Q8 = 1, WEIGHTS_F16 = 2 };
+enum weight_kind { WEIGHTS_F32 = 0, WEIGHTS_F16 = 1 };
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
 #define DENSE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma,f16c")))
 
-static const int64_t weight_bytes[] = {4, 1, 2};  // by weight_kind
+static const int64_t weight_bytes[] = {4, 2};  // by weight_kind
 
 /// Sixteen weights of a row from column k, as floats; `kind` is a compile-time constant at each use.
 /// Full 16-lane loads use plain (unmasked) loads: masked loads of a few bytes stall this CPU's loads.
 DENSE_AVX512 static inline __m512 load_weights(const void *row, int32_t k, __mmask16 m, int kind) {
-    if (kind == WEIGHTS_Q8) {
-        const __m128i bytes = m == 0xFFFF ? _mm_loadu_si128((const __m128i *)((const int8_t *)row + k))
-                                          : _mm_maskz_loadu_epi8(m, (const int8_t *)row + k);
-        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(bytes));
-    }
     if (kind == WEIGHTS_F16) {
         const __m256i halves = m == 0xFFFF ? _mm256_loadu_si256((const __m256i *)((const uint16_t *)row + k))
                                            : _mm256_maskz_loadu_epi16(m, (const uint16_t *)row + k);
@@ -38,13 +33,12 @@ DENSE_AVX512 static inline __m512 load_inputs(const float *x, __mmask16 m) {
 }
 
 DENSE_AVX512 static inline __attribute__((always_inline)) void
-dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const float *x, int64_t ldx, int32_t count,
+dense_avx512(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, int32_t count,
              float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
     const int64_t row_bytes = (int64_t)cols * weight_bytes[kind];
     const int32_t body = cols / 16 * 16;
     const __mmask16 tail = (__mmask16)((1u << (cols - body)) - 1);
 #define ROW(r) ((const uint8_t *)w + (int64_t)(r) * row_bytes)
-#define SCALE(r) (scales ? scales[r] : 1.0f)
     int32_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         const void *rows[4] = {ROW(r), ROW(r + 1), ROW(r + 2), ROW(r + 3)};
@@ -62,7 +56,7 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
                 }
             }
             for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) y[(v + j) * ldy + r + i] = SCALE(r + i) * _mm512_reduce_add_ps(acc[i][j]);
+                for (int j = 0; j < 4; j++) y[(v + j) * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
         }
         for (; v < count; v++) {
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -71,7 +65,7 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
                 const __m512 b = load_inputs(x + v * ldx + k, m);
                 for (int i = 0; i < 4; i++) acc[i] = _mm512_fmadd_ps(load_weights(rows[i], k, m, kind), b, acc[i]);
             }
-            for (int i = 0; i < 4; i++) y[v * ldy + r + i] = SCALE(r + i) * _mm512_reduce_add_ps(acc[i]);
+            for (int i = 0; i < 4; i++) y[v * ldy + r + i] = _mm512_reduce_add_ps(acc[i]);
         }
     }
     for (; r < row_end; r++) {
@@ -81,26 +75,20 @@ dense_avx512(const void *w, const float *scales, int kind, int32_t cols, const f
                 const __mmask16 m = k < body ? 0xFFFF : tail;
                 acc = _mm512_fmadd_ps(load_weights(ROW(r), k, m, kind), load_inputs(x + v * ldx + k, m), acc);
             }
-            y[v * ldy + r] = SCALE(r) * _mm512_reduce_add_ps(acc);
+            y[v * ldy + r] = _mm512_reduce_add_ps(acc);
         }
     }
 #undef ROW
-#undef SCALE
 }
 
-DENSE_AVX512 static void f32_avx512(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+DENSE_AVX512 static void f32_avx512(const void *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    dense_avx512(w, 0, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_avx512(w, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
-DENSE_AVX512 static void q8_avx512(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx,
-                                   int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    dense_avx512(w, scales, WEIGHTS_Q8, cols, x, ldx, count, y, ldy, row_begin, row_end);
-}
-
-DENSE_AVX512 static void f16_avx512(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+DENSE_AVX512 static void f16_avx512(const void *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-    dense_avx512(w, 0, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_avx512(w, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
 static int dense_avx512_supported(void) {
@@ -110,56 +98,44 @@ static int dense_avx512_supported(void) {
 #endif
 
 /// Portable fallback: eight partial sums per dot product, so the compiler can vectorise it.
-static void dense_scalar(const void *w, const float *scales, int kind, int32_t cols, const float *x, int64_t ldx,
+static void dense_scalar(const void *w, int kind, int32_t cols, const float *x, int64_t ldx,
                          int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
     for (int32_t r = row_begin; r < row_end; r++) {
         const float *wf = (const float *)w + (int64_t)r * cols;
-        const int8_t *wq = (const int8_t *)w + (int64_t)r * cols;
         const uint16_t *wh = (const uint16_t *)w + (int64_t)r * cols;
         for (int32_t v = 0; v < count; v++) {
             const float *in = x + v * ldx;
             float acc[8] = {0};
             int32_t k = 0;
-#define WEIGHT(i) (kind == WEIGHTS_Q8 ? (float)wq[i] : kind == WEIGHTS_F16 ? lut_half_to_float(wh[i]) : wf[i])
+#define WEIGHT(i) (kind == WEIGHTS_F16 ? lut_half_to_float(wh[i]) : wf[i])
             for (; k + 8 <= cols; k += 8)
                 for (int l = 0; l < 8; l++) acc[l] += WEIGHT(k + l) * in[k + l];
             float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
             for (; k < cols; k++) sum += WEIGHT(k) * in[k];
 #undef WEIGHT
-            y[v * ldy + r] = scales ? scales[r] * sum : sum;
+            y[v * ldy + r] = sum;
         }
     }
 }
 
-void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
-                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
+/// The best path for this CPU, for either kind.
+static void dense(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                  float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
 #if defined(__x86_64__) || defined(__i386__)
     if (dense_avx512_supported()) {
-        f32_avx512(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
+        (kind == WEIGHTS_F32 ? f32_avx512 : f16_avx512)(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
         return;
     }
 #endif
-    dense_scalar(w, 0, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense_scalar(w, kind, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
-void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx, int32_t count,
-                   float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (dense_avx512_supported()) {
-        q8_avx512(w, scales, cols, x, ldx, count, y, ldy, row_begin, row_end);
-        return;
-    }
-#endif
-    dense_scalar(w, scales, WEIGHTS_Q8, cols, x, ldx, count, y, ldy, row_begin, row_end);
+void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
+                    float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
+    dense(w, WEIGHTS_F32, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }
 
 void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (dense_avx512_supported()) {
-        f16_avx512(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
-        return;
-    }
-#endif
-    dense_scalar(w, 0, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
+    dense(w, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
 }

@@ -56,10 +56,18 @@ block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
     const uint16_t *block_params = a->params + block * g->block_params;
     __m512 out_lo[LUT_VECTORS_PER_CALL], out_hi[LUT_VECTORS_PER_CALL];  // rows 0-15, 16-31
     for (int v = 0; v < n; v++) out_lo[v] = out_hi[v] = _mm512_setzero_ps();
+    const int32_t ahead = lut_prefetch_blocks(g);
+    const int prefetch = vector == 0 && block + ahead < (a->rows + 31) / 32;
     for (int32_t j = 0; j < g->groups; j++) {
         const int32_t quads = lut_quads_in_group(g, j);
         const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
         const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        if (prefetch) {
+            for (int64_t b = 0; b < (int64_t)quads * planes * 64; b += 64)
+                _mm_prefetch((const char *)(group_bits + ahead * g->block_bytes + b), _MM_HINT_T0);
+            for (int64_t b = 0; b < (int64_t)(planes + 1) * 64; b += 64)
+                _mm_prefetch((const char *)(group_params + ahead * g->block_params) + b, _MM_HINT_T0);
+        }
         group_tables tables[LUT_VECTORS_PER_CALL];
         for (int v = 0; v < n; v++) {
             tables[v].lookups = x->tables + (vector + v) * g->table_stride + (int64_t)j * a->group_size * 4;

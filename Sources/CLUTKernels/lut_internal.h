@@ -59,6 +59,13 @@ static inline int32_t lut_tile_blocks(const lut_geometry *g) {
     return blocks < 1 ? 1 : (int32_t)blocks;
 }
 
+/// How many row blocks ahead the kernels prefetch (about 8 KB): on one thread the hardware
+/// prefetcher alone leaves much of the memory bandwidth unused.
+static inline int32_t lut_prefetch_blocks(const lut_geometry *g) {
+    int64_t blocks = 32768 / (g->block_bytes > 0 ? g->block_bytes : 1);
+    return blocks < 1 ? 1 : (int32_t)blocks;
+}
+
 /// Exact float sum of x[begin..<end] (accumulated in double); every table builder uses it.
 float lut_group_sum(const float *x, int32_t begin, int32_t end);
 /// The largest slice multiplier a group of `slices` slices may use (see lut_kernels.h).

@@ -37,20 +37,35 @@ public enum LinearWeight: @unchecked Sendable {
     /// decode step pays one fork-join for them instead of one each.
     public static func multiply(_ products: [(weight: LinearWeight, y: UnsafeMutablePointer<Float>, ldy: Int)],
                                 input: LinearInput, pool: ThreadPool) {
-        for product in products {
+        // The input is prepared (tables, int16 copy) before the region: building tables is itself
+        // split across the pool.
+        let prepared = products.map { product -> PreparedInput in
             precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
-        }
-        // Tables are built before the region: building them is itself split across the pool.
-        let tables = products.map { product -> ActivationTables? in
-            if case .lut(let matrix) = product.weight { return input.tables(groupSize: matrix.groupSize, pool: pool) }
-            return nil
+            return product.weight.prepare(input, pool: pool)
         }
         let participants = pool.threadCount
         pool.run { participant in
-            for (product, table) in zip(products, tables) {
+            for (product, prepared) in zip(products, prepared) {
                 let units = ThreadPool.share(of: product.weight.workUnits, participant: participant, participants: participants)
-                if !units.isEmpty { product.weight.compute(units, input: input, tables: table, into: product.y, ldy: product.ldy) }
+                if !units.isEmpty { product.weight.compute(units, input: input, prepared: prepared, into: product.y, ldy: product.ldy) }
             }
+        }
+    }
+
+    /// What a matrix reads besides the float input: LUT tables for HLQ, the int16 copy for q8.
+    enum PreparedInput {
+        case floats
+        case tables(ActivationTables)
+        case int16(values: UnsafePointer<Int16>, scales: UnsafePointer<Float>)
+    }
+
+    func prepare(_ input: LinearInput, pool: ThreadPool) -> PreparedInput {
+        switch self {
+        case .lut(let matrix): return .tables(input.tables(groupSize: matrix.groupSize, pool: pool))
+        case .q8:
+            let (values, scales) = input.int16()
+            return .int16(values: values, scales: scales)
+        case .f32, .f16: return .floats
         }
     }
 
@@ -64,19 +79,21 @@ public enum LinearWeight: @unchecked Sendable {
     }
 
     /// The output rows of work units `units`, for every vector of `input`.
-    private func compute(_ units: Range<Int>, input: LinearInput, tables: ActivationTables?,
+    private func compute(_ units: Range<Int>, input: LinearInput, prepared: PreparedInput,
                          into y: UnsafeMutablePointer<Float>, ldy: Int) {
         let count = Int32(input.count)
         let firstRow = Int32(units.lowerBound * 4), endRow = Int32(min(rows, units.upperBound * 4))
-        switch self {
-        case .lut(let matrix):
-            LUTMatmul.multiply(matrix, tables!, blocks: units, into: y, ldy: ldy)
-        case .f32(let w, _, let cols):
+        switch (self, prepared) {
+        case (.lut(let matrix), .tables(let tables)):
+            LUTMatmul.multiply(matrix, tables, blocks: units, into: y, ldy: ldy)
+        case (.f32(let w, _, let cols), .floats):
             elutq_f32_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
-        case .f16(let w, _, let cols):
+        case (.f16(let w, _, let cols), .floats):
             elutq_f16_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
-        case .q8(let w, let scales, _, let cols):
-            elutq_q8_gemm(w, scales, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
+        case (.q8(let w, let scales, _, let cols), .int16(let values, let valueScales)):
+            elutq_q8_gemm(w, scales, Int32(cols), values, valueScales, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
+        default:
+            preconditionFailure("the input was prepared for another kind of matrix")
         }
     }
 }

@@ -9,7 +9,7 @@ import Parallel
 struct BenchKernelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-kernel",
-        abstract: "Time the LUT kernels against memory bandwidth and a float32 GEMV of the same shape.",
+        abstract: "Time the LUT kernels against memory bandwidth, and float32 and q8 GEMVs of the same shape.",
         discussion: """
             Weights are cycled through enough copies to exceed the caches (--working-set-mb), so GEMV \
             streams from DRAM as decode does. The read bandwidth is measured in the same run with wide \
@@ -44,6 +44,8 @@ struct BenchKernelCommand: ParsableCommand {
         var gemvFractionOfBandwidth: Double
         var floatGemvMicroseconds: Double
         var speedupOverFloat: Double
+        var q8GemvMicroseconds: Double
+        var q8GemvBandwidthGBs: Double
         var gemmMicroseconds: Double
         var gemmTokensPerSecond: Double
         var gemvTokensPerSecond: Double
@@ -86,8 +88,11 @@ struct BenchKernelCommand: ParsableCommand {
             }
         }
         common.log("bench-kernel: timing float32 GEMV")
-        let floatTime = FloatCopies(weights, rows: rows, cols: cols, minimumBytes: workingSet).time(
+        let floatTime = DenseCopies(weights, rows: rows, cols: cols, storage: .f32, minimumBytes: workingSet).time(
             x: x, repetitions: repetitions, pool: pool)
+        common.log("bench-kernel: timing q8 GEMV (the kernel of q8 output heads)")
+        let q8Copies = DenseCopies(weights, rows: rows, cols: cols, storage: .q8, minimumBytes: workingSet)
+        let q8Time = q8Copies.time(x: x, repetitions: repetitions, pool: pool)
 
         let bytes = copies.matrixBytes
         let report = Report(
@@ -97,6 +102,7 @@ struct BenchKernelCommand: ParsableCommand {
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,
             gemvFractionOfBandwidth: Double(bytes) / gemvTime / bandwidth,
             floatGemvMicroseconds: floatTime * 1e6, speedupOverFloat: floatTime / gemvTime,
+            q8GemvMicroseconds: q8Time * 1e6, q8GemvBandwidthGBs: Double(q8Copies.matrixBytes) / q8Time / 1e9,
             gemmMicroseconds: gemmTime * 1e6, gemmTokensPerSecond: Double(batch) / gemmTime,
             gemvTokensPerSecond: 1 / gemvTime, gemmOverGemv: Double(batch) / gemmTime * gemvTime)
         if common.json {
@@ -115,6 +121,7 @@ struct BenchKernelCommand: ParsableCommand {
             table build           \(f(r.tableBuildMicroseconds)) us per vector
             LUT GEMV              \(f(r.gemvMicroseconds)) us  \(f(r.gemvBandwidthGBs)) GB/s  \(f(100 * r.gemvFractionOfBandwidth))% of read bandwidth
             float32 GEMV          \(f(r.floatGemvMicroseconds)) us  (LUT is \(f(r.speedupOverFloat, 2))x faster)
+            q8 GEMV               \(f(r.q8GemvMicroseconds)) us  \(f(r.q8GemvBandwidthGBs)) GB/s  \(f(100 * r.q8GemvBandwidthGBs / r.readBandwidthGBs))% of read bandwidth
             LUT GEMM (M=\(r.batch))      \(f(r.gemmMicroseconds)) us  \(f(r.gemmTokensPerSecond)) tokens/s  (\(f(r.gemmOverGemv, 2))x GEMV's \(f(r.gemvTokensPerSecond)) tokens/s)
             """
     }

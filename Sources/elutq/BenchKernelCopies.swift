@@ -56,17 +56,32 @@ final class WeightCopies {
     subscript(index: Int) -> LUTMatrix { views[index % views.count] }
 }
 
-/// Copies of a float32 matrix, cycled the same way, for the float GEMV baseline.
-struct FloatCopies {
-    let copies: [[Float]]
+/// Copies of a dense matrix (float32, or q8 rows with their scales), cycled the same way, for the
+/// float GEMV baseline and the q8 kernel of output heads.
+struct DenseCopies {
+    enum Storage { case f32, q8 }
+    private let floats: [[Float]]
+    private let bytes: [[Int8]]
+    private let scales: [Float]
     let rows: Int
     let cols: Int
+    /// Bytes one product reads.
+    let matrixBytes: Int
 
-    init(_ weights: [Float], rows: Int, cols: Int, minimumBytes: Int) {
-        let count = max(2, (minimumBytes + weights.count * 4 - 1) / (weights.count * 4))
-        copies = Array(repeating: weights, count: count).map { Array($0) }
+    init(_ weights: [Float], rows: Int, cols: Int, storage: Storage, minimumBytes: Int) {
         self.rows = rows
         self.cols = cols
+        switch storage {
+        case .f32:
+            matrixBytes = weights.count * 4
+            floats = (0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(weights) }
+            (bytes, scales) = ([], [])
+        case .q8:
+            let (q8, scales) = weights.withUnsafeBufferPointer { RowQuantizer.q8($0, rows: rows, cols: cols) }
+            matrixBytes = q8.count + scales.count * 4
+            bytes = (0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(q8) }
+            (floats, self.scales) = ([], scales)
+        }
     }
 
     func time(x: [Float], repetitions: Int, pool: ThreadPool) -> Double {
@@ -75,11 +90,20 @@ struct FloatCopies {
         input.values.update(from: x, count: cols)
         input.invalidate(count: 1)
         return y.withUnsafeMutableBufferPointer { out in
-                medianSeconds(repetitions: repetitions) { r in
-                    copies[r % copies.count].withUnsafeBufferPointer { w in
+            medianSeconds(repetitions: repetitions) { r in
+                if floats.isEmpty {
+                    bytes[r % bytes.count].withUnsafeBufferPointer { w in
+                        scales.withUnsafeBufferPointer { s in
+                            LinearWeight.q8(w.baseAddress!, scales: s.baseAddress!, rows: rows, cols: cols)
+                                .multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
+                        }
+                    }
+                } else {
+                    floats[r % floats.count].withUnsafeBufferPointer { w in
                         LinearWeight.f32(w.baseAddress!, rows: rows, cols: cols).multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
                     }
                 }
             }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CLUTKernels
 import Engine
 import HLQ
 import Parallel
@@ -5,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The dense products (f32, f16, q8) against a double-precision reference of the same stored
-/// values, with tails in every dimension.
+/// values, with tails in every dimension; q8's integer paths against each other.
 @Suite struct DenseMatmulTests {
     enum Storage: CaseIterable { case f32, f16, q8 }
 
@@ -24,6 +25,53 @@ import TestSupport
         case .q8: w = (0..<(rows * cols)).map { Float(q8[$0]) * scales[$0 / cols] }
         }
         let x = (0..<(count * cols)).map { _ in random.normal() }
+        let y = multiply(storage: storage, w: w, halves: halves, q8: q8, scales: scales, x: x, shape: shape)
+        // q8 multiplies int16 copies of the inputs: each is off by at most half its vector's step.
+        var inputSteps = [Float](repeating: 0, count: count)
+        if storage == .q8 {
+            var copy = [Int16](repeating: 0, count: count * cols)
+            elutq_quantize_int16(x, Int64(cols), Int32(cols), Int32(count), &copy, &inputSteps)
+        }
+        for v in 0..<count {
+            for r in 0..<rows {
+                var exact = 0.0, magnitude = 0.0, weightSum = 0.0
+                for k in 0..<cols {
+                    exact += Double(w[r * cols + k]) * Double(x[v * cols + k])
+                    magnitude += abs(Double(w[r * cols + k]) * Double(x[v * cols + k]))
+                    weightSum += abs(Double(w[r * cols + k]))
+                }
+                // float32 accumulation: a few ulps of the sum of magnitudes
+                let bound = 1e-5 * magnitude + 1e-6 + weightSum * Double(inputSteps[v]) / 2
+                #expect(abs(Double(y[v * rows + r]) - exact) <= bound, "\(storage) row \(r) vector \(v)")
+            }
+        }
+    }
+
+    /// Every q8 path sums exactly in integers, so they agree to the bit.
+    @Test(arguments: shapes)
+    func q8PathsAgreeBitForBit(shape: (Int, Int, Int)) {
+        let (rows, cols, count) = shape
+        var random = SeededRandom(seed: UInt64(3 * rows + cols + count))
+        let w = (0..<(rows * cols)).map { _ in random.normal() }
+        let (q8, scales) = w.withUnsafeBufferPointer { RowQuantizer.q8($0, rows: rows, cols: cols) }
+        let x = (0..<(count * cols)).map { _ in 10 * random.normal() }
+        let original = KernelISA.active
+        defer { original.force() }
+        var results: [KernelISA: [Float]] = [:]
+        for isa in KernelISA.allCases where isa.isSupported {
+            isa.force()
+            results[isa] = multiply(storage: .q8, w: w, halves: [], q8: q8, scales: scales, x: x, shape: shape)
+        }
+        let scalar = results[.scalar]!
+        for (isa, y) in results {
+            #expect(y.map(\.bitPattern) == scalar.map(\.bitPattern), "\(isa) differs from scalar")
+        }
+    }
+
+    /// y = W x through `LinearWeight` for one storage kind.
+    private func multiply(storage: Storage, w: [Float], halves: [UInt16], q8: [Int8], scales: [Float], x: [Float],
+                          shape: (Int, Int, Int)) -> [Float] {
+        let (rows, cols, count) = shape
         var y = [Float](repeating: .nan, count: count * rows)
         let input = LinearInput(cols: cols, capacity: count)
         input.values.update(from: x, count: x.count)
@@ -43,16 +91,6 @@ import TestSupport
                 }
             }
         }
-        for v in 0..<count {
-            for r in 0..<rows {
-                var exact = 0.0, magnitude = 0.0
-                for k in 0..<cols {
-                    exact += Double(w[r * cols + k]) * Double(x[v * cols + k])
-                    magnitude += abs(Double(w[r * cols + k]) * Double(x[v * cols + k]))
-                }
-                // float32 accumulation: a few ulps of the sum of magnitudes
-                #expect(abs(Double(y[v * rows + r]) - exact) <= 1e-5 * magnitude + 1e-6, "\(storage) row \(r) vector \(v)")
-            }
-        }
+        return y
     }
 }

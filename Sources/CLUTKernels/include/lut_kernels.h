@@ -136,9 +136,15 @@ void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, i
 /// The same for half-float weights (raw IEEE half bits).
 void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
-/// The same for q8 weights: int8 rows, each with one float scale (y = scale_r * sum_k w[r][k] x[k]).
-void elutq_q8_gemm(const int8_t *w, const float *scales, int32_t cols, const float *x, int64_t ldx, int32_t count,
-                   float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
+/// Quantizes `count` vectors x[v * ldx + k] to int16 for elutq_q8_gemm, one scale per vector
+/// (x ≈ scales[v] * out[v * cols + k]), with |out| small enough that every int32 sum stays exact.
+void elutq_quantize_int16(const float *x, int64_t ldx, int32_t cols, int32_t count, int16_t *out, float *scales);
+/// q8 weights (int8 rows, one float scale each) times int16-quantized inputs:
+/// y[v * ldy + r] = wscales[r] * xscales[v] * sum_k w[r * cols + k] * xq[v * ldx + k], for rows
+/// [row_begin, row_end). Integer dot products (AVX-512 VNNI, AVX2 or portable C); every path
+/// returns the same bits, and follows elutq_active_isa so tests can compare them.
+void elutq_q8_gemm(const int8_t *w, const float *wscales, int32_t cols, const int16_t *xq, const float *xscales,
+                   int64_t ldx, int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 
 /// Reads `bytes` of a 64-byte-aligned buffer with the widest loads available, in four independent
 /// streams, and returns a value derived from every byte (so the reads cannot be elided).
