@@ -1,5 +1,6 @@
 import Foundation
 import ModelFile
+import Testing
 import TestSupport
 
 /// Reads a file of raw little-endian float32 values.
@@ -37,4 +38,22 @@ func firstBitDifference(_ actual: [Float], _ expected: [Float]) -> String? {
         return nil
     }
     return "value \(index) is \(actual[index]) (0x\(String(actual[index].bitPattern, radix: 16))), expected \(expected[index]) (0x\(String(expected[index].bitPattern, radix: 16)))"
+}
+
+/// Rows of tensors of the GGUF file at `path`, decoded here and by gguf-py in one oracle run,
+/// must agree bit for bit. Each tensor may appear once (the oracle names its outputs after it).
+func expectRowsMatchOracle(_ path: String, _ samples: [(name: String, rows: Range<Int>)]) throws {
+    let gguf = try GGUFFile(path: path)
+    try withTemporaryDirectory { directory in
+        try runOracle(["rows", path, directory.path] + samples.map { "\($0.name):\($0.rows.lowerBound):\($0.rows.count)" })
+        for (name, rows) in samples {
+            let tensor = try #require(gguf.tensor(named: name))
+            var actual = [Float](repeating: .nan, count: rows.count * tensor.rowLength)
+            try actual.withUnsafeMutableBufferPointer { buffer in
+                try gguf.dequantizeRows(tensor, rows: rows, into: buffer.baseAddress!)
+            }
+            let expected = try readFloats(directory.appendingPathComponent("\(name).f32"))
+            #expect(firstBitDifference(actual, expected) == nil, "\(name) rows \(rows)")
+        }
+    }
 }

@@ -47,7 +47,6 @@ import ModelFile
     /// Samples of rows, decoded both here and by gguf-py, must agree bit for bit.
     @Test func sampledRowsMatchTheOracle() throws {
         let path = try realModelPath()
-        let gguf = try GGUFFile(path: path)
         let samples: [(name: String, rows: Range<Int>)] = [
             ("token_embd.weight", 12345..<12353),
             ("token_embd.weight".self, 49144..<49152),
@@ -58,21 +57,8 @@ import ModelFile
             ("output_norm.weight", 0..<1),
         ]
         // The oracle names its outputs after the tensor, so each tensor is asked for once per run.
-        for batch in [Array(samples.prefix(1)) + Array(samples.dropFirst(2)), [samples[1]]] {
-            try withTemporaryDirectory { directory in
-                let specs = batch.map { "\($0.name):\($0.rows.lowerBound):\($0.rows.count)" }
-                try runOracle(["rows", path, directory.path] + specs)
-                for (name, rows) in batch {
-                    let tensor = try #require(gguf.tensor(named: name))
-                    var actual = [Float](repeating: .nan, count: rows.count * tensor.rowLength)
-                    try actual.withUnsafeMutableBufferPointer { buffer in
-                        try gguf.dequantizeRows(tensor, rows: rows, into: buffer.baseAddress!)
-                    }
-                    let expected = try readFloats(directory.appendingPathComponent("\(name).f32"))
-                    #expect(firstBitDifference(actual, expected) == nil, "\(name) rows \(rows)")
-                }
-            }
-        }
+        try expectRowsMatchOracle(path, Array(samples.prefix(1)) + Array(samples.dropFirst(2)))
+        try expectRowsMatchOracle(path, [samples[1]])
     }
 
     /// Every tensor decodes to finite values, and the whole model decodes in reasonable time.

