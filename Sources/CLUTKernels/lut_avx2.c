@@ -25,26 +25,16 @@ AVX2_TARGET static inline __m256 int16_to_float(__m128i v) {
 AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                                 const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    const uint8_t *block_bits = a->bits + block * g->block_bytes;
-    const uint16_t *block_params = a->params + block * g->block_params;
-    const uint8_t *tables = x->tables + vector * g->table_stride;
-    const uint8_t *multipliers = x->multipliers + vector * g->table_stride / 16;
-    const int32_t *offsets = x->offsets + (int64_t)vector * g->groups;
-    const float *scales = x->scales + (int64_t)vector * g->groups;
-    const float *sums = x->sums + (int64_t)vector * g->groups;
     __m256 rows[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int32_t j = 0; j < g->groups; j++) {
-        const int32_t quads = lut_quads_in_group(g, j);
-        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
-        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
-        const uint8_t *group_multipliers = multipliers + (int64_t)j * a->group_size / 4;
-        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        const lut_group group = lut_group_at(a, g, block, x, vector, j);
+        const int32_t quads = group.quads;
         __m256 planes_sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         for (int32_t i = 0; i < planes; i++) {
-            const uint8_t *w = group_bits + (int64_t)i * quads * 64;
+            const uint8_t *w = group.bits + (int64_t)i * quads * 64;
             __m256i rows_0_15 = _mm256_setzero_si256(), rows_16_31 = _mm256_setzero_si256();
             for (int32_t u = 0; u < quads; u++) {
-                const uint8_t *t = group_tables + 64 * u;
+                const uint8_t *t = group.tables + 64 * u;
                 const __m256i table[4] = {
                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)),
                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16))),
@@ -52,13 +42,13 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
                     _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48))),
                 };
                 uint16_t m01, m23;
-                __builtin_memcpy(&m01, group_multipliers + 4 * u, 2);
-                __builtin_memcpy(&m23, group_multipliers + 4 * u + 2, 2);
+                __builtin_memcpy(&m01, group.multipliers + 4 * u, 2);
+                __builtin_memcpy(&m23, group.multipliers + 4 * u + 2, 2);
                 const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
                 rows_0_15 = _mm256_add_epi16(rows_0_15, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table, pair_01, pair_23));
                 rows_16_31 = _mm256_add_epi16(rows_16_31, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table, pair_01, pair_23));
             }
-            const __m256i offset = _mm256_set1_epi16((short)offsets[j]);
+            const __m256i offset = _mm256_set1_epi16((short)group.offset);
             rows_0_15 = _mm256_sub_epi16(rows_0_15, offset);
             rows_16_31 = _mm256_sub_epi16(rows_16_31, offset);
             const __m256 lookups[4] = {
@@ -66,14 +56,14 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
                 int16_to_float(_mm256_castsi256_si128(rows_16_31)), int16_to_float(_mm256_extracti128_si256(rows_16_31, 1)),
             };
             for (int k = 0; k < 4; k++) {
-                const __m256 s = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group_params + 32 * i + 8 * k)));
+                const __m256 s = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group.params + 32 * i + 8 * k)));
                 planes_sum[k] = _mm256_fmadd_ps(lookups[k], s, planes_sum[k]);
             }
         }
-        const __m256 table_scale = _mm256_set1_ps(scales[j]);
-        const __m256 group_sum = _mm256_set1_ps(sums[j]);
+        const __m256 table_scale = _mm256_set1_ps(group.scale);
+        const __m256 group_sum = _mm256_set1_ps(group.sum);
         for (int k = 0; k < 4; k++) {
-            const __m256 mid = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group_params + 32 * planes + 8 * k)));
+            const __m256 mid = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group.params + 32 * planes + 8 * k)));
             rows[k] = _mm256_fmadd_ps(planes_sum[k], table_scale, rows[k]);
             rows[k] = _mm256_fmadd_ps(mid, group_sum, rows[k]);
         }

@@ -10,19 +10,12 @@
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vl,avx512dq,fma,f16c")))
 
-/// One vector's tables for one group: lookups, per-slice multipliers and the offset to remove.
-typedef struct group_tables {
-    const uint8_t *lookups;
-    const uint8_t *multipliers;
-    int32_t offset;
-} group_tables;
-
 /// Sums of one plane's lookups for 32 rows over a group's quads, times the slice multipliers,
 /// offset removed, as 32 int16 per vector, for `n` vectors at once: the weights are loaded and
 /// split into indices once for all. `n` is a constant at every call site, so each count gets its
 /// own unrolled copy.
 AVX512_TARGET static inline __attribute__((always_inline)) void
-plane_lookups(const uint8_t *w, const group_tables tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
+plane_lookups(const uint8_t *w, const lut_group tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
               __m512i sums[LUT_VECTORS_PER_CALL]) {
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
     const __m512i slices_01 = _mm512_set1_epi16(0x1000);  // even bytes read slice 0, odd bytes slice 1
@@ -35,7 +28,7 @@ plane_lookups(const uint8_t *w, const group_tables tables[LUT_VECTORS_PER_CALL],
         const __m512i lo = _mm512_ternarylogic_epi32(weights, low_nibbles, slices_01, 0xEA);
         const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(weights, 4), low_nibbles, slices_23, 0xEA);
         for (int v = 0; v < n; v++) {
-            const __m512i table = _mm512_loadu_si512(tables[v].lookups + 64 * u);
+            const __m512i table = _mm512_loadu_si512(tables[v].tables + 64 * u);
             uint16_t m01, m23;  // the multipliers of slices 0 and 1, and of 2 and 3, as byte pairs
             __builtin_memcpy(&m01, tables[v].multipliers + 4 * u, 2);
             __builtin_memcpy(&m23, tables[v].multipliers + 4 * u + 2, 2);
@@ -52,33 +45,27 @@ AVX512_TARGET static inline __attribute__((always_inline)) void
 block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block, const elutq_lut_tables *x,
                     int32_t vector, int n, float out[][32]) {
     const int32_t planes = a->planes;
-    const uint8_t *block_bits = a->bits + block * g->block_bytes;
-    const uint16_t *block_params = a->params + block * g->block_params;
     __m512 out_lo[LUT_VECTORS_PER_CALL], out_hi[LUT_VECTORS_PER_CALL];  // rows 0-15, 16-31
     for (int v = 0; v < n; v++) out_lo[v] = out_hi[v] = _mm512_setzero_ps();
     const int32_t ahead = lut_prefetch_blocks(g);
     const int prefetch = vector == 0 && block + ahead < (a->rows + 31) / 32;
     for (int32_t j = 0; j < g->groups; j++) {
-        const int32_t quads = lut_quads_in_group(g, j);
-        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
-        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        lut_group groups[LUT_VECTORS_PER_CALL];  // the bits and params are the same for each vector
+        for (int v = 0; v < n; v++) groups[v] = lut_group_at(a, g, block, x, vector + v, j);
+        const int32_t quads = groups[0].quads;
+        const uint8_t *group_bits = groups[0].bits;
+        const uint16_t *group_params = groups[0].params;
         if (prefetch) {
             for (int64_t b = 0; b < (int64_t)quads * planes * 64; b += 64)
                 _mm_prefetch((const char *)(group_bits + ahead * g->block_bytes + b), _MM_HINT_T0);
             for (int64_t b = 0; b < (int64_t)(planes + 1) * 64; b += 64)
                 _mm_prefetch((const char *)(group_params + ahead * g->block_params) + b, _MM_HINT_T0);
         }
-        group_tables tables[LUT_VECTORS_PER_CALL];
-        for (int v = 0; v < n; v++) {
-            tables[v].lookups = x->tables + (vector + v) * g->table_stride + (int64_t)j * a->group_size * 4;
-            tables[v].multipliers = x->multipliers + (vector + v) * g->table_stride / 16 + (int64_t)j * a->group_size / 4;
-            tables[v].offset = x->offsets[(vector + v) * g->groups + j];
-        }
         __m512 planes_lo[LUT_VECTORS_PER_CALL], planes_hi[LUT_VECTORS_PER_CALL];
         for (int v = 0; v < n; v++) planes_lo[v] = planes_hi[v] = _mm512_setzero_ps();
         for (int32_t i = 0; i < planes; i++) {
             __m512i sums[LUT_VECTORS_PER_CALL];
-            plane_lookups(group_bits + (int64_t)i * quads * 64, tables, quads, n, sums);
+            plane_lookups(group_bits + (int64_t)i * quads * 64, groups, quads, n, sums);
             const __m512 scale_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
             const __m512 scale_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
             for (int v = 0; v < n; v++) {
@@ -91,8 +78,8 @@ block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
         const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
         const __m512 mid_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes + 16)));
         for (int v = 0; v < n; v++) {
-            const __m512 table_scale = _mm512_set1_ps(x->scales[(vector + v) * g->groups + j]);
-            const __m512 group_sum = _mm512_set1_ps(x->sums[(vector + v) * g->groups + j]);
+            const __m512 table_scale = _mm512_set1_ps(groups[v].scale);
+            const __m512 group_sum = _mm512_set1_ps(groups[v].sum);
             out_lo[v] = _mm512_fmadd_ps(planes_lo[v], table_scale, out_lo[v]);
             out_hi[v] = _mm512_fmadd_ps(planes_hi[v], table_scale, out_hi[v]);
             out_lo[v] = _mm512_fmadd_ps(mid_lo, group_sum, out_lo[v]);

@@ -52,6 +52,33 @@ static inline float lut_half_to_float(uint16_t h) {
     return f;
 }
 
+/// One group j of one row block, seen from one input vector: where its bit planes, parameters,
+/// tables and multipliers start, and the vector's per-group values. Every path starts a group here.
+typedef struct lut_group {
+    int32_t quads;               // quads of 16 columns in the group
+    const uint8_t *bits;         // [planes][quads][64]
+    const uint16_t *params;      // [planes + 1][32] half floats: the plane scales, then the midpoints
+    const uint8_t *tables;       // [quads][4 slices][16]
+    const uint8_t *multipliers;  // [quads][4 slices]
+    int32_t offset;              // 128 * the sum of the group's multipliers
+    float scale;                 // the tables' unit
+    float sum;                   // the exact sum of the group's inputs
+} lut_group;
+
+static inline lut_group lut_group_at(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
+                                     const elutq_lut_tables *x, int32_t vector, int32_t j) {
+    lut_group group;
+    group.quads = lut_quads_in_group(g, j);
+    group.bits = a->bits + block * g->block_bytes + (int64_t)j * g->group_quads * a->planes * 64;
+    group.params = a->params + block * g->block_params + (int64_t)j * (a->planes + 1) * 32;
+    group.tables = x->tables + vector * g->table_stride + (int64_t)j * a->group_size * 4;
+    group.multipliers = x->multipliers + vector * g->table_stride / 16 + (int64_t)j * a->group_size / 4;
+    group.offset = x->offsets[(int64_t)vector * g->groups + j];
+    group.scale = x->scales[(int64_t)vector * g->groups + j];
+    group.sum = x->sums[(int64_t)vector * g->groups + j];
+    return group;
+}
+
 /// Row blocks per tile of the batched loop: a tile's bit planes (about 256 KB) stay in L2 while every
 /// vector of the batch is multiplied by them, so a batch reads the weights from memory once.
 static inline int32_t lut_tile_blocks(const lut_geometry *g) {

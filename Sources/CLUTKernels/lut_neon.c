@@ -45,38 +45,28 @@ static inline float32x4_t halves_to_float(const uint16_t *p) {
 static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                     const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    const uint8_t *block_bits = a->bits + block * g->block_bytes;
-    const uint16_t *block_params = a->params + block * g->block_params;
-    const uint8_t *tables = x->tables + vector * g->table_stride;
-    const uint8_t *multipliers = x->multipliers + vector * g->table_stride / 16;
-    const int32_t *offsets = x->offsets + (int64_t)vector * g->groups;
-    const float *scales = x->scales + (int64_t)vector * g->groups;
-    const float *sums = x->sums + (int64_t)vector * g->groups;
     float32x4_t result[8];  // rows 4k .. 4k+3
     for (int k = 0; k < 8; k++) result[k] = vdupq_n_f32(0);
     for (int32_t j = 0; j < g->groups; j++) {
-        const int32_t quads = lut_quads_in_group(g, j);
-        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
-        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
-        const uint8_t *group_multipliers = multipliers + (int64_t)j * a->group_size / 4;
-        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        const lut_group group = lut_group_at(a, g, block, x, vector, j);
+        const int32_t quads = group.quads;
         float32x4_t planes_sum[8];
         for (int k = 0; k < 8; k++) planes_sum[k] = vdupq_n_f32(0);
         for (int32_t i = 0; i < planes; i++) {
             int16x8_t rows[4];
-            plane_lookups(group_bits + (int64_t)i * quads * 64, group_tables, group_multipliers, quads, offsets[j], rows);
+            plane_lookups(group.bits + (int64_t)i * quads * 64, group.tables, group.multipliers, quads, group.offset, rows);
             for (int c = 0; c < 4; c++) {
                 const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(rows[c])));
                 const float32x4_t hi = vcvtq_f32_s32(vmovl_s16(vget_high_s16(rows[c])));
-                planes_sum[2 * c] = vfmaq_f32(planes_sum[2 * c], lo, halves_to_float(group_params + 32 * i + 8 * c));
-                planes_sum[2 * c + 1] = vfmaq_f32(planes_sum[2 * c + 1], hi, halves_to_float(group_params + 32 * i + 8 * c + 4));
+                planes_sum[2 * c] = vfmaq_f32(planes_sum[2 * c], lo, halves_to_float(group.params + 32 * i + 8 * c));
+                planes_sum[2 * c + 1] = vfmaq_f32(planes_sum[2 * c + 1], hi, halves_to_float(group.params + 32 * i + 8 * c + 4));
             }
         }
-        const float32x4_t table_scale = vdupq_n_f32(scales[j]);
-        const float32x4_t group_sum = vdupq_n_f32(sums[j]);
+        const float32x4_t table_scale = vdupq_n_f32(group.scale);
+        const float32x4_t group_sum = vdupq_n_f32(group.sum);
         for (int k = 0; k < 8; k++) {
             result[k] = vfmaq_f32(result[k], planes_sum[k], table_scale);
-            result[k] = vfmaq_f32(result[k], halves_to_float(group_params + 32 * planes + 4 * k), group_sum);
+            result[k] = vfmaq_f32(result[k], halves_to_float(group.params + 32 * planes + 4 * k), group_sum);
         }
     }
     for (int k = 0; k < 8; k++) vst1q_f32(out + 4 * k, result[k]);

@@ -8,35 +8,25 @@
 static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                       const elutq_lut_tables *x, int32_t vector, float out[32]) {
     const int32_t planes = a->planes;
-    const uint8_t *block_bits = a->bits + block * g->block_bytes;
-    const uint16_t *block_params = a->params + block * g->block_params;
-    const uint8_t *tables = x->tables + vector * g->table_stride;
-    const uint8_t *multipliers = x->multipliers + vector * g->table_stride / 16;
-    const int32_t *offsets = x->offsets + (int64_t)vector * g->groups;
-    const float *scales = x->scales + (int64_t)vector * g->groups;
-    const float *sums = x->sums + (int64_t)vector * g->groups;
     for (int32_t r = 0; r < 32; r++) out[r] = 0;
     for (int32_t j = 0; j < g->groups; j++) {
-        const int32_t quads = lut_quads_in_group(g, j);
-        const uint8_t *group_bits = block_bits + (int64_t)j * g->group_quads * planes * 64;
-        const uint8_t *group_tables = tables + (int64_t)j * a->group_size * 4;
-        const uint8_t *group_multipliers = multipliers + (int64_t)j * a->group_size / 4;
-        const uint16_t *group_params = block_params + (int64_t)j * (planes + 1) * 32;
+        const lut_group group = lut_group_at(a, g, block, x, vector, j);
+        const int32_t quads = group.quads;
         for (int32_t r = 0; r < 32; r++) {
             float planes_sum = 0;
             for (int32_t i = 0; i < planes; i++) {
-                const uint8_t *w = group_bits + (int64_t)i * quads * 64;
+                const uint8_t *w = group.bits + (int64_t)i * quads * 64;
                 int32_t lookups = 0;
                 for (int32_t u = 0; u < quads; u++) {
                     const uint8_t lo = w[64 * u + 2 * r], hi = w[64 * u + 2 * r + 1];
-                    const uint8_t *t = group_tables + 64 * u, *m = group_multipliers + 4 * u;
+                    const uint8_t *t = group.tables + 64 * u, *m = group.multipliers + 4 * u;
                     lookups += m[0] * t[lo & 15] + m[1] * t[16 + (hi & 15)] + m[2] * t[32 + (lo >> 4)] + m[3] * t[48 + (hi >> 4)];
                 }
-                lookups -= offsets[j];
-                planes_sum = fmaf((float)lookups, lut_half_to_float(group_params[32 * i + r]), planes_sum);
+                lookups -= group.offset;
+                planes_sum = fmaf((float)lookups, lut_half_to_float(group.params[32 * i + r]), planes_sum);
             }
-            out[r] = fmaf(planes_sum, scales[j], out[r]);
-            out[r] = fmaf(lut_half_to_float(group_params[32 * planes + r]), sums[j], out[r]);
+            out[r] = fmaf(planes_sum, group.scale, out[r]);
+            out[r] = fmaf(lut_half_to_float(group.params[32 * planes + r]), group.sum, out[r]);
         }
     }
 }

@@ -42,21 +42,41 @@ public enum FloatOps {
 }
 
 extension FloatOps {
-    /// y[i] += a * x[i], sixteen lanes at a time (attention's weighted sum of values).
-    @inline(__always)
-    public static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-        let ry = UnsafeMutableRawPointer(y), rx = UnsafeRawPointer(x)
-        let scale = SIMD16<Float>(repeating: a)
-        var i = 0
-        while i + 16 <= count {
-            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                + scale * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
+    /// out[c] = Σ_j weights[j] · rows[j · stride + c] for c < width: attention's weighted sum of
+    /// cached values. Columns go 64 at a time in four registers held across all rows, so each value
+    /// row is loaded once and the output is stored once.
+    public static func weightedSum(rows: UnsafePointer<Float>, stride: Int, weights: UnsafePointer<Float>, count: Int,
+                                   width: Int, into out: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        var c = 0
+        while c + 64 <= width {
+            var a0 = V.zero, a1 = V.zero, a2 = V.zero, a3 = V.zero
+            for j in 0..<count {
+                let w = V(repeating: weights[j]), row = rows + j * stride + c
+                a0 += w * load(row)
+                a1 += w * load(row + 16)
+                a2 += w * load(row + 32)
+                a3 += w * load(row + 48)
+            }
+            store(a0, out + c)
+            store(a1, out + c + 16)
+            store(a2, out + c + 32)
+            store(a3, out + c + 48)
+            c += 64
         }
-        while i < count {
-            y[i] += a * x[i]
-            i += 1
+        while c + 16 <= width {
+            var a = V.zero
+            for j in 0..<count { a += V(repeating: weights[j]) * load(rows + j * stride + c) }
+            store(a, out + c)
+            c += 16
+        }
+        while c < width {
+            var a: Float = 0
+            for j in 0..<count { a += weights[j] * rows[j * stride + c] }
+            out[c] = a
+            c += 1
         }
     }
 }

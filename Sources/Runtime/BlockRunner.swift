@@ -130,11 +130,8 @@ public final class BlockRunner: @unchecked Sendable {
                     row[j] = dot(q, layerKeys + j * kvSize + kvOffset, headSize) * scale
                 }
                 FloatOps.softmax(row, count: visible)
-                let o = out + t * querySize + h * headSize
-                o.update(repeating: 0, count: headSize)
-                for j in 0..<visible {
-                    FloatOps.addScaled(o, layerValues + j * kvSize + kvOffset, row[j], count: headSize)
-                }
+                FloatOps.weightedSum(rows: layerValues + kvOffset, stride: kvSize, weights: row, count: visible,
+                                     width: headSize, into: out + t * querySize + h * headSize)
             }
         }
         attentionResult.invalidate(count: count)
