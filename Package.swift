@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
-                                                       "HLQ", .product(name: "Crypto", package: "swift-crypto")]),
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

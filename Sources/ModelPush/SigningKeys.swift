@@ -30,23 +30,17 @@ public enum SigningKeys {
     }
 
     public static func privateKey(at path: String) throws -> Curve25519.Signing.PrivateKey {
-        do {
-            return try Curve25519.Signing.PrivateKey(rawRepresentation: try keyBytes(path, tag: privateTag))
-        } catch let error as PushError {
-            throw error
-        } catch {
-            throw PushError("\(path) does not hold a valid Ed25519 private key")
-        }
+        try key(at: path, tag: privateTag, kind: "private") { try Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
     }
 
     public static func publicKey(at path: String) throws -> Curve25519.Signing.PublicKey {
-        do {
-            return try Curve25519.Signing.PublicKey(rawRepresentation: try keyBytes(path, tag: publicTag))
-        } catch let error as PushError {
-            throw error
-        } catch {
-            throw PushError("\(path) does not hold a valid Ed25519 public key")
-        }
+        try key(at: path, tag: publicTag, kind: "public") { try Curve25519.Signing.PublicKey(rawRepresentation: $0) }
+    }
+
+    /// Reads a key file of `tag` and makes the key from its bytes, with one message for any failure.
+    private static func key<Key>(at path: String, tag: String, kind: String, _ make: (Data) throws -> Key) throws -> Key {
+        let bytes = try keyBytes(path, tag: tag)
+        do { return try make(bytes) } catch { throw PushError("\(path) does not hold a valid Ed25519 \(kind) key") }
     }
 
     /// The key's bytes from a `<tag> <base64>` line.

@@ -32,12 +32,14 @@ extension BrokerTests {
             return summary
         }
 
+        /// No more than the window sent twice, and every block sent at least once: the push went on, not over.
         func expectResumed(_ summary: PushSender.Summary, blockCount: Int) {
-            #expect(summary.queries >= 2, "the sender asked again after the cut")
             #expect(summary.blocksResent <= Self.window, "re-sent \(summary.blocksResent) blocks, window \(Self.window)")
             #expect(summary.blocksSent == blockCount + summary.blocksResent)
         }
 
+        /// The broker is killed and restarted: both clients reconnect, and the push goes on (the
+        /// sender asks again only if its acks stall, so this may need no second manifest at all).
         @Test func aBrokerRestartMidPush() throws {
             let fixture = try PushFixture.shared.get()
             try withHarness { harness in
@@ -72,6 +74,7 @@ extension BrokerTests {
                     agent = try launch("elutq-agent", arguments)
                 }
                 expectResumed(summary, blockCount: try fixture.signedManifest().manifest.blockCount)
+                #expect(summary.queries >= 2, "the new agent process was asked for its missing blocks")
                 let contents = storeContents(store)
                 #expect(contents.models == ["smollm2-hlq4.hlq"])
                 #expect(contents.incoming.isEmpty)

@@ -1,16 +1,12 @@
 import Agent
-import Crypto
 import Foundation
-import HLQ
 import ModelFile
 import ModelPush
 import MQTT
-import Parallel
-import Runtime
 import TestSupport
 
 /// The files push tests need, made once per test process: SmolLM2 quantized to a 4-bit HLQ
-/// `.hlq` (seconds of work), a trusted key pair and an untrusted one.
+/// `.hlq` by `elutq quantize` (seconds of work), a trusted key pair and an untrusted one.
 final class PushFixture: Sendable {
     static let shared = Result { try PushFixture() }
 
@@ -27,16 +23,10 @@ final class PushFixture: Sendable {
     private init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-push-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = try GGUFModelSource(path: try realModelPath())
-        var recipe = QuantizationRecipe(method: .hlq, bits: 4, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
         model = directory.appendingPathComponent("smollm2-hlq4.hlq").path
-        let writer = try HLQFileWriter(destination: model)
-        let quantizer = ModelQuantizer(source: source, recipe: recipe)
-        recipe.averageBitsPerWeight = try quantizer.run(pool: ThreadPool(threadCount: 2), progress: { _, _, _ in }) { name, shape, tensor in
-            try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
-        }
-        try writer.finish(metadata: HLQFileMetadata(config: source.config, tokenizer: source.tokenizer, recipe: recipe,
-                                                    sourceSHA256: String(repeating: "0", count: 64), creator: "tests", created: Date()))
+        // Made by the CLI, as a build machine would make the model it pushes.
+        let quantized = try run("elutq", ["quantize", try realModelPath(), "-o", model, "--bits", "4"])
+        guard quantized.status == 0 else { throw TestFailure("elutq quantize failed:\n\(quantized.stderr)") }
         modelSHA256 = try FileDigest.sha256(path: model)
         trustedKey = directory.appendingPathComponent("trusted.key").path
         trustedPublicKey = try SigningKeys.generate(privatePath: trustedKey).publicPath
@@ -75,14 +65,7 @@ final class PushClient {
     let replyTopic = "test/push/\(UUID().uuidString.prefix(8))"
 
     init(broker: MosquittoBroker) throws {
-        var settings = MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "pusher-\(UUID().uuidString.prefix(8))")
-        settings.subscriptions = [replyTopic]
-        settings.minimumReconnectDelay = 0.1
-        settings.maximumReconnectDelay = 0.5
-        let inbox = inbox
-        client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
-        client.start()
-        guard client.waitUntilConnected(timeout: TestClient.patience) else { throw TestFailure("the push client did not connect") }
+        client = try connectedClient(broker: broker, subscriptions: [replyTopic], inbox: inbox)
     }
 
     deinit { client.stop() }
