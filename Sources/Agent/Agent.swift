@@ -71,8 +71,7 @@ public final class Agent: Sendable {
                                           log: Logger) throws -> LoadedModel {
         if let store, let name = store.activeName {
             do {
-                let model = try load(store.path(of: name), pool: pool, log: log)
-                return model
+                return try load(store.path(of: name), pool: pool, log: log)
             } catch {
                 log.error("cannot load the active model of the store; serving the configured model", ["name": name, "error": "\(error)"])
             }

@@ -52,7 +52,7 @@ final class IncomingTransfer {
         }
         if !resumable {
             guard ftruncate(data, off_t(signed.manifest.size)) == 0,
-                  try Self.write(bits, bitmap.bytes, at: 0) else {
+                  Self.write(bits, bitmap.bytes, at: 0) else {
                 let reason = String(cString: strerror(errno))
                 discard()
                 throw PushError("cannot set up the transfer files in \(directory): \(reason)")
@@ -66,12 +66,12 @@ final class IncomingTransfer {
     func write(_ block: BlockMessage) throws -> Bool {
         guard !bitmap.contains(block.index) else { return false }
         let offset = manifest.range(ofBlock: block.index).lowerBound
-        guard try block.data.withUnsafeBytes({ try Self.write(data, $0, at: offset) }) else {
+        guard block.data.withUnsafeBytes({ Self.write(data, $0, at: offset) }) else {
             throw PushError("cannot write block \(block.index): \(String(cString: strerror(errno)))")
         }
         bitmap.insert(block.index)
         let byte = block.index >> 3
-        guard try Self.write(bits, bitmap.bytes[byte...byte], at: byte) else {
+        guard Self.write(bits, bitmap.bytes[byte...byte], at: byte) else {
             throw PushError("cannot record block \(block.index): \(String(cString: strerror(errno)))")
         }
         return true
@@ -102,7 +102,7 @@ final class IncomingTransfer {
     }
 
     /// `pwrite`s all of `bytes` at `offset`; false on an error (with `errno` set).
-    private static func write(_ descriptor: Int32, _ bytes: some ContiguousBytes, at offset: Int) throws -> Bool {
+    private static func write(_ descriptor: Int32, _ bytes: some ContiguousBytes, at offset: Int) -> Bool {
         bytes.withUnsafeBytes { buffer in
             var done = 0
             while done < buffer.count {

@@ -70,6 +70,7 @@ final class ModelReceiver: @unchecked Sendable {
             if !resuming, let free = store.freeBytes(), free < manifest.size + Self.diskMargin {
                 return send(.rejected(sha256: sha, reason: "not enough disk space in the model store: \(manifest.size) bytes needed (plus a \(Self.diskMargin >> 20) MiB margin), \(free) free"), to: route)
             }
+            store.discardIncoming(except: sha)
             do {
                 transfer = try IncomingTransfer(signed, in: store.incomingDirectory)
             } catch {

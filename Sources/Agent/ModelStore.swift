@@ -55,6 +55,15 @@ public struct ModelStore: Sendable {
         return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
 
+    /// Deletes what earlier transfers left in `.incoming/` (one abandoned before a restart, say),
+    /// keeping only the files of the transfer of `sha256`, so at most one partial model is ever on disk.
+    func discardIncoming(except sha256: String) {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: incomingDirectory)) ?? []
+        for file in files where !file.hasPrefix(sha256 + ".") {
+            try? FileManager.default.removeItem(atPath: "\(incomingDirectory)/\(file)")
+        }
+    }
+
     /// The name recorded by the last activation, which the agent serves again after a restart.
     var activeName: String? {
         (try? String(contentsOfFile: directory + "/active", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -104,7 +104,7 @@ struct PushCommand: ParsableCommand {
         } catch {
             bar.end()
             if json { print((["device": .string(device), "ok": false, "error": .string("\(error)")] as JSON).serialized) }
-            FileHandle.standardError.write(Data("elutq: \(device): push refused: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("elutq: \(device): push failed: \(error)\n".utf8))
             throw error
         }
         var activeSHA: String?

@@ -11,6 +11,20 @@ extension BrokerTests {
     @Suite struct PushEndToEnd {
         func brokerFlags(_ harness: Harness) -> [String] { ["--host", "127.0.0.1", "--port", String(harness.broker.port)] }
 
+        @Test func keygenWritesAKeyOnlyItsOwnerCanReadAndNeverOverwritesIt() throws {
+            try withTemporaryDirectory { directory in
+                let key = directory.appendingPathComponent("release.key").path
+                let made = try run("elutq", ["keygen", "-o", key])
+                #expect(made.status == 0, "\(made.stderr)")
+                #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+                #expect(FileManager.default.fileExists(atPath: key + ".pub"))
+                let before = try Data(contentsOf: URL(fileURLWithPath: key))
+                let again = try run("elutq", ["keygen", "-o", key])
+                #expect(again.status != 0 && again.stderr.contains("File exists"), "\(again.stderr)")
+                #expect(try Data(contentsOf: URL(fileURLWithPath: key)) == before)
+            }
+        }
+
         /// The pushed file is bit-identical, the status and the next reply name the new model.
         @Test func aPushArrivesBitIdenticalAndTheNextPromptUsesIt() throws {
             let fixture = try PushFixture.shared.get()

@@ -109,6 +109,17 @@ extension BrokerTests {
             #expect(reason.contains("trusts no signing keys"), "\(reason)")
         }
 
+        /// The free space is checked before anything is written: a (signed) 32 TiB model is refused at once.
+        @Test func aModelLargerThanTheFreeDisk() throws {
+            let reason = try refused { pusher, fixture in
+                let manifest = PushManifest(name: "huge", size: 1 << 45, sha256: String(repeating: "1", count: 64), blockSize: 1 << 18)
+                let signed = try SignedManifest.sign(manifest, with: try SigningKeys.privateKey(at: fixture.trustedKey))
+                guard case .rejected(_, let reason) = try pusher.sendManifest(signed.document, device: "d1") else { return "accepted" }
+                return reason
+            }
+            #expect(reason.hasPrefix("not enough disk space in the model store"), "\(reason)")
+        }
+
         @Test func garbageOnThePushTopicsLeavesTheAgentServing() throws {
             let reason = try refused { pusher, _ in
                 pusher.sendBlock(Array("not a block".utf8), device: "d1")

@@ -56,6 +56,35 @@ extension BrokerTests {
             }
         }
 
+        /// `elutq push` itself is killed halfway; run again, it sends only what the device lacks.
+        @Test func aKilledPushRunAgainResumes() throws {
+            let fixture = try PushFixture.shared.get()
+            try withHarness { harness in
+                let agent = try harness.startAgent("d1", configure: try pushConfiguration(harness))
+                let arguments = ["push", "--device", "d1", fixture.model, "--key", fixture.trustedKey, "--window", String(Self.window),
+                                 "--host", "127.0.0.1", "--port", String(harness.broker.port)]
+                let manifest = try fixture.signedManifest().manifest
+                let blockCount = manifest.blockCount
+                let bitmap = agent.configuration.modelStore! + "/.incoming/\(fixture.modelSHA256).bitmap"
+                let first = try launch("elutq", arguments)
+                try waitUntil("half the blocks are in") {
+                    let bytes = (try? Data(contentsOf: URL(fileURLWithPath: bitmap))).map(Array.init) ?? []
+                    return BlockBitmap(count: blockCount, bytes: bytes).map { $0.received >= blockCount / 2 } ?? false
+                }
+                kill(first.process.processIdentifier, SIGKILL)
+                first.process.waitUntilExit()
+                let second = try run("elutq", arguments + ["--json"])
+                #expect(second.status == 0, "\(second.stderr)")
+                let summary = try JSON(parsing: Array(second.stdout.utf8))
+                let present = Int(summary["already_present"]?.int ?? 0)
+                #expect(present >= manifest.size / 2)
+                let sent = Int(summary["blocks_sent"]?.int ?? -1)
+                #expect(sent > 0 && sent <= blockCount - present / manifest.blockSize, "sent \(sent) of \(blockCount)")
+                let stored = agent.configuration.modelStore! + "/smollm2-hlq4.hlq"
+                #expect(try FileDigest.sha256(path: stored) == fixture.modelSHA256)
+            }
+        }
+
         /// The agent process is killed (SIGKILL) mid-push and started again: it finds its bitmap on disk.
         @Test func anAgentKillMidPush() throws {
             let fixture = try PushFixture.shared.get()
