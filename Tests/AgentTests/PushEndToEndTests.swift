@@ -73,6 +73,26 @@ extension BrokerTests {
             }
         }
 
+        /// `--fleet` pushes to every online member of the group, and to no one else.
+        @Test func aFleetPushReachesEveryOnlineMember() throws {
+            let fixture = try PushFixture.shared.get()
+            try withHarness { harness in
+                var agents: [Agent] = []
+                for (device, group) in [("f1", "kitchen"), ("f2", "kitchen"), ("f3", "garage")] {
+                    let configure = try pushConfiguration(harness)
+                    agents.append(try harness.startAgent(device) { configure(&$0); $0.group = group })
+                }
+                let push = try run("elutq", ["push", "--fleet", "kitchen", fixture.model, "--key", fixture.trustedKey, "--activate", "--json"]
+                                   + brokerFlags(harness))
+                #expect(push.status == 0, "\(push.stderr)")
+                let devices = push.stdout.split(separator: "\n").compactMap { try? JSON(parsing: Array($0.utf8)) }
+                #expect(devices.compactMap { $0["device"]?.string } == ["f1", "f2"])
+                #expect(devices.allSatisfy { $0["ok"]?.bool == true })
+                #expect(agents.map { $0.identity.sha256 == fixture.modelSHA256 } == [true, true, false])
+                #expect(agents.map { storeContents($0.configuration.modelStore!).models.count } == [1, 1, 0])
+            }
+        }
+
         @Test func useSwitchesModelsAndRmDeletesTheInactiveOne() throws {
             let fixture = try PushFixture.shared.get()
             try withHarness { harness in
