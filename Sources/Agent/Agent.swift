@@ -7,12 +7,13 @@ import Parallel
 import Runtime
 import Synchronization
 
-/// The elutq agent: serves one model's prompts over MQTT, one generation at a time, and keeps
-/// the fleet told of its presence and telemetry.
+/// The elutq agent: serves one model's prompts over MQTT, one generation at a time, keeps the
+/// fleet told of its presence and telemetry, and takes pushed models into its store.
 ///
-/// Three threads share the work. The MQTT client's delivery queue checks each request and queues
+/// Four threads share the work. The MQTT client's delivery queue checks each request and queues
 /// it (or answers an error at once); the worker thread generates; the telemetry thread publishes
-/// on a timer. Replies go through the MQTT client, which holds them while the broker is away.
+/// on a timer; the receiver's queue writes pushed blocks, installs models and swaps them in.
+/// Replies go through the MQTT client, which holds them while the broker is away.
 public final class Agent: Sendable {
     public static let version = "0.1.0"
     /// How long a shutdown lets the running request finish before cancelling it.
