@@ -11,9 +11,9 @@ struct PushCommand: ParsableCommand {
         commandName: "push",
         abstract: "Push a .hlq model to devices over MQTT: signed manifest, then blocks with a bounded window.",
         discussion: """
-            The manifest is signed with --key now, or taken from MODEL.sig (`elutq sign`). The device
-            answers with the blocks it lacks, so running the same push again after an interruption
-            resumes it. A progress bar (on a terminal) shows bytes, rate and time to go; a summary
+            The manifest is signed with --key now, or taken from MODEL.sig (`elutq sign`). The device \
+            answers with the blocks it lacks, so running the same push again after an interruption \
+            resumes it. A progress bar (on a terminal) shows bytes, rate and time to go; a summary \
             line ends each device's push. --activate serves the model once it is installed.
             """)
 
