@@ -117,6 +117,8 @@ public final class PushSender {
                 state.acknowledge(index)
                 progress(acknowledgedBytes(), manifest.size)
             case .installed:
+                // Installed before any missing list: the device had the file already.
+                if firstAnswer { summary.alreadyPresent = manifest.size }
                 summary.blocksResent = state.resent
                 summary.seconds = Date().timeIntervalSince(start)
                 progress(manifest.size, manifest.size)

@@ -121,6 +121,8 @@ struct PushCommand: ParsableCommand {
         ]
         if json {
             print(report.serialized)
+        } else if summary.blocksSent == 0 {
+            print("\(device): \(summary.name) was already installed\(activate ? "; now serving it" : "")")
         } else {
             let resumed = summary.alreadyPresent > 0 ? String(format: ", resumed with %.1f MB already there", Double(summary.alreadyPresent) / 1e6) : ""
             print(String(format: "%@: installed %@, %.1f MB in %.2f s, %.1f MB/s, %d blocks sent (%d re-sent)%@%@",
