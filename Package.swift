@@ -32,13 +32,18 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         // A self-reconnecting MQTT client and a JSON value type, thin layers over the two C libraries.
         .target(name: "MQTT", dependencies: ["CMosquitto", "CJSONC"]),
-        // The serving daemon: agent.conf, request validation, the queue, replies, presence and telemetry.
-        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "ModelFile", "Parallel"]),
+        // Model push over MQTT, shared by the sender (CLI) and the receiver (agent): the signed
+        // manifest, block messages, the bitmap of received blocks, transfer events, the windowed sender.
+        .target(name: "ModelPush", dependencies: ["MQTT", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
+        // The serving daemon: agent.conf, request validation, the queue, replies, presence and
+        // telemetry, the model store and the push receiver.
+        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "ModelFile", "ModelPush", "Parallel",
+                                              .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel", "Agent", "MQTT",
+                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel", "Agent", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.
@@ -47,7 +52,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

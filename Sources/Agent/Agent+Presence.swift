@@ -7,6 +7,8 @@ extension Agent {
     func statusDocument(online: Bool) -> JSON {
         var capabilities: [JSON] = ["prompt", "messages", "stream", "cancel", "response_topic"]
         if configuration.group != nil { capabilities.append("fleet") }
+        if receiver != nil { capabilities.append("push") }
+        let identity = identity
         return [
             "device": .string(topics.device),
             "online": .bool(online),

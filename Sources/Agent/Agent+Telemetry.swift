@@ -10,6 +10,7 @@ extension Agent {
     func telemetryDocument() -> JSON {
         let memory = ProcessMemory.current()
         let stats = stats.snapshot
+        let serving = serving
         var document: [String: JSON] = [
             "device": .string(topics.device),
             "ts": JSON(Date().timeIntervalSince1970),
@@ -17,8 +18,8 @@ extension Agent {
             "process.memory.usage": JSON(memory.residentBytes),
             "elutq.memory.file_backed": JSON(memory.fileBackedBytes),
             "elutq.memory.anonymous": JSON(memory.anonymousBytes),
-            "elutq.model.mapped_size": JSON(identity.mappedBytes),
-            "elutq.kv_cache.size": JSON(kvCacheBytes),
+            "elutq.model.mapped_size": JSON(serving.identity.mappedBytes),
+            "elutq.kv_cache.size": JSON(serving.kvCacheBytes),
             "elutq.queue.depth": JSON(queue.depth),
             "elutq.queue.capacity": JSON(queue.capacity),
             "elutq.queue.running": .bool(queue.running != nil),

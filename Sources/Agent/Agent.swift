@@ -1,31 +1,37 @@
+import Crypto
 import Dispatch
 import Foundation
+import ModelPush
 import MQTT
 import Parallel
 import Runtime
 import Synchronization
 
-/// The elutq agent: serves one model's prompts over MQTT, one generation at a time, and keeps
-/// the fleet told of its presence and telemetry.
+/// The elutq agent: serves one model's prompts over MQTT, one generation at a time, keeps the
+/// fleet told of its presence and telemetry, and takes pushed models into its store.
 ///
-/// Three threads share the work. The MQTT client's delivery queue checks each request and queues
+/// Four threads share the work. The MQTT client's delivery queue checks each request and queues
 /// it (or answers an error at once); the worker thread generates; the telemetry thread publishes
-/// on a timer. Replies go through the MQTT client, which holds them while the broker is away.
+/// on a timer; the receiver's queue writes pushed blocks, installs models and swaps them in.
+/// Replies go through the MQTT client, which holds them while the broker is away.
 public final class Agent: Sendable {
     public static let version = "0.1.0"
     /// How long a shutdown lets the running request finish before cancelling it.
     static let shutdownGrace = 5.0
 
     public let configuration: AgentConfiguration
-    public let identity: ModelIdentity
     public let log: Logger
     let topics: Topics
     let limits: RequestLimits
-    let runner: RequestRunner
     let queue: RequestQueue
     let stats = ServingStats()
     let startedAt = Date()
-    let kvCacheBytes: Int
+    /// The generation threads, shared by every model the agent loads (one generates at a time).
+    let pool: ThreadPool
+    /// The model being served; `activate` swaps it between requests.
+    private let current: Mutex<ServingModel>
+    /// The model store and the push receiver, when `model_store` is set.
+    let receiver: ModelReceiver?
     /// Set by `start()`; the client's closures refer back to the agent, so it cannot exist before it.
     private let mqtt = Mutex<MQTTClient?>(nil)
     private let stopping = Atomic<Bool>(false)
@@ -33,33 +39,65 @@ public final class Agent: Sendable {
     let telemetryWake = DispatchSemaphore(value: 0)
     let telemetryFinished = DispatchSemaphore(value: 0)
 
-    /// Loads the model named by the configuration, unless `model` is given (tests share one
-    /// loaded model between agents), and hashes its file for the status.
+    /// Loads the model to serve: `model` if given (tests share one loaded model between agents),
+    /// else the store's last activated model, else the configuration's; and hashes its file for the status.
     public init(configuration: AgentConfiguration, model: LoadedModel? = nil) throws {
         let log = Logger(level: configuration.logLevel)
         let pool = ThreadPool(threadCount: configuration.threads)
-        let loaded: LoadedModel
-        if let model {
-            loaded = model
-        } else {
-            guard let path = configuration.model else {
-                throw ConfigurationError(location: "model", line: nil, message: "no model to serve: set model in agent.conf or pass --model")
+        let store = try configuration.modelStore.map { try ModelStore(directory: $0) }
+        let trustedKeys = try configuration.trustedKeys.map { path in
+            do { return try SigningKeys.publicKey(at: path) } catch {
+                throw ConfigurationError(location: "trusted_keys", line: nil, message: "\(error)")
             }
-            log.info("loading the model", ["path": path])
-            let start = Date()
-            loaded = try LoadedModel.open(path, pool: pool)
-            log.info("model loaded", ["format": loaded.kind, "seconds": Reply.rounded(Date().timeIntervalSince(start))])
         }
-        identity = ModelIdentity(model: loaded, sha256: try ModelIdentity.sha256(ofFile: loaded.path, log: log))
-        let generator = Generator(model: loaded, contextLength: configuration.contextSize, pool: pool)
+        let loaded = try model ?? Self.loadStartingModel(configuration, store: store, pool: pool, log: log)
+        current = Mutex(ServingModel(model: loaded, sha256: try ModelIdentity.sha256(ofFile: loaded.path, log: log),
+                                     contextSize: configuration.contextSize, pool: pool))
         self.configuration = configuration
         self.log = log
+        self.pool = pool
         topics = configuration.topics
         limits = RequestLimits(maxPromptBytes: configuration.maxPromptBytes, maxNewTokens: configuration.maxNewTokens,
                                defaults: configuration.defaultGenerationOptions)
-        runner = RequestRunner(generator: generator)
         queue = RequestQueue(capacity: configuration.queueLength)
-        kvCacheBytes = generator.transformer.kvCacheBytes
+        receiver = store.map { ModelReceiver(store: $0, trustedKeys: trustedKeys) }
+        if receiver != nil && trustedKeys.isEmpty {
+            log.warn("no trusted_keys: every push will be refused", ["model_store": configuration.modelStore ?? "-"])
+        }
+    }
+
+    /// The model a starting agent serves: the one last activated from the store, if it still
+    /// loads, otherwise the configuration's `model`.
+    private static func loadStartingModel(_ configuration: AgentConfiguration, store: ModelStore?, pool: ThreadPool,
+                                          log: Logger) throws -> LoadedModel {
+        if let store, let name = store.activeName {
+            do {
+                return try load(store.path(of: name), pool: pool, log: log)
+            } catch {
+                log.error("cannot load the active model of the store; serving the configured model", ["name": name, "error": "\(error)"])
+            }
+        }
+        guard let path = configuration.model else {
+            throw ConfigurationError(location: "model", line: nil, message: "no model to serve: set model in agent.conf or pass --model")
+        }
+        return try load(path, pool: pool, log: log)
+    }
+
+    static func load(_ path: String, pool: ThreadPool, log: Logger) throws -> LoadedModel {
+        log.info("loading the model", ["path": path])
+        let start = Date()
+        let loaded = try LoadedModel.open(path, pool: pool)
+        log.info("model loaded", ["format": loaded.kind, "seconds": Reply.rounded(Date().timeIntervalSince(start))])
+        return loaded
+    }
+
+    /// The model being served now.
+    var serving: ServingModel { current.withLock { $0 } }
+    public var identity: ModelIdentity { serving.identity }
+
+    /// Serves `model` from the next request on; the running request finishes on the old one.
+    func swap(to model: ServingModel) {
+        current.withLock { $0 = model }
     }
 
     /// Connects to the broker and starts serving. Returns at once: the connection is made (and
@@ -67,7 +105,7 @@ public final class Agent: Sendable {
     public func start() throws {
         var settings = configuration.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
         settings.will = statusMessage(online: false)
-        settings.subscriptions = [topics.prompt, topics.cancel]
+        settings.subscriptions = [topics.prompt, topics.cancel, topics.pushManifest, topics.pushBlock, topics.models]
         if let group = configuration.group {
             settings.subscriptions += [topics.sharedFleetPrompt(group: group), topics.fleetCancel]
         }
@@ -112,6 +150,14 @@ public final class Agent: Sendable {
     func received(_ message: MQTTMessage) {
         if message.topic == topics.cancel || message.topic == topics.fleetCancel {
             cancel(message)
+            return
+        }
+        if message.topic == topics.pushManifest || message.topic == topics.pushBlock {
+            receivePush(message)
+            return
+        }
+        if message.topic == topics.models {
+            modelCommand(message)
             return
         }
         switch PromptRequest.parse(message, limits: limits, topics: topics) {
@@ -167,7 +213,9 @@ public final class Agent: Sendable {
     private func serveQueue() {
         while let job = queue.next() {
             let request = job.request
-            runner.run(job) { reply in
+            // Taken once per request: a model swapped in meanwhile serves the next one.
+            let model = serving
+            model.runner.run(job) { reply in
                 if case .final(let result) = reply {
                     stats.recordServed(result, duration: job.age)
                     log.info("served", ["id": request.id, "tokens_in": result.tokensIn, "tokens_out": result.tokensOut,
@@ -177,7 +225,7 @@ public final class Agent: Sendable {
                 } else if case .error(let error) = reply {
                     log.info("failed", ["id": request.id, "code": error.code.rawValue, "reason": error.message])
                 }
-                send(reply, for: request)
+                send(reply, id: request.id, route: request.route, model: model.identity)
             }
             queue.finished()
         }
@@ -188,9 +236,9 @@ public final class Agent: Sendable {
         send(reply, id: request.id, route: request.route)
     }
 
-    func send(_ reply: Reply, id: String?, route: ReplyRoute) {
+    func send(_ reply: Reply, id: String?, route: ReplyRoute, model: ModelIdentity? = nil) {
         if case .error(let error) = reply { stats.recordFailure(error.code) }
-        let document = reply.document(id: id, device: topics.device, model: identity)
+        let document = reply.document(id: id, device: topics.device, model: model ?? identity)
         client?.publish(MQTTMessage(topic: route.topic, json: document, qos: configuration.qos, correlationData: route.correlationData))
     }
 

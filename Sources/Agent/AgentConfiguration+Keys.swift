@@ -35,6 +35,10 @@ extension AgentConfiguration {
         .optionalText("group", \.group, "Fleet group: also serve prompts from the shared subscription of this group.",
                       check: identifierCheck),
         .optionalText("model", \.model, "Model file to serve (.hlq, or GGUF on the float path)."),
+        .optionalText("model_store", \.modelStore, "Directory of pushed models; a push is received into it and `elutq use` picks from it."),
+        ConfigurationKey(name: "trusted_keys", help: "Comma-separated Ed25519 public key files (elutq keygen) a pushed model's manifest must be signed by.") { config, value throws(InvalidValue) in
+            config.trustedKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
         .integer("threads", \.threads, 1...256, "Threads for generation, the caller included (default: all cores)."),
         .integer("context_size", \.contextSize, 16...131_072, "Context size in tokens (sizes the KV cache)."),
         .float("temperature", \.temperature, 0...5, "Default sampling temperature; 0 is greedy."),

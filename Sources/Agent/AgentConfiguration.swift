@@ -31,6 +31,12 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     public var contextSize = 2048
 
+    // Model push
+    /// Where pushed models are kept, received and chosen from; nil refuses pushes and model commands.
+    public var modelStore: String?
+    /// Public key files (`elutq keygen`'s `.pub`) whose signatures this device accepts on a push.
+    public var trustedKeys: [String] = []
+
     // Sampling defaults, used where a request does not say.
     public var temperature: Float = 0.7
     public var topP: Float = 0.95

@@ -14,6 +14,12 @@ public struct RequestError: Error, Sendable, Equatable {
         case timeout
         /// A failure of the agent itself.
         case `internal`
+        /// A model command named a model the store does not hold.
+        case notFound = "not_found"
+        /// A model command that would delete the model being served.
+        case conflict
+        /// `use` could not load the model; the previous one keeps serving.
+        case loadFailed = "load_failed"
     }
 
     public let code: Code

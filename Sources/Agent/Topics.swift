@@ -16,6 +16,15 @@ public struct Topics: Sendable, Equatable {
     public var status: String { "\(prefix)/\(device)/status" }
     public var telemetry: String { "\(prefix)/\(device)/telemetry" }
 
+    /// A push's signed manifest (JSON), which starts or resumes a transfer.
+    public var pushManifest: String { "\(prefix)/\(device)/push/manifest" }
+    /// A push's blocks (binary, see `BlockMessage`).
+    public var pushBlock: String { "\(prefix)/\(device)/push/block" }
+    /// Transfer events for a manifest that named no response topic.
+    public var pushEvents: String { "\(prefix)/\(device)/push/events" }
+    /// Model store commands: `{id, command: list | use | rm, name}`.
+    public var models: String { "\(prefix)/\(device)/models" }
+
     /// Where replies go when the request names no MQTT v5 response topic. Requests whose id
     /// cannot be read get their error on `reply/unknown`.
     public func reply(to id: String?) -> String { "\(prefix)/\(device)/reply/\(id ?? "unknown")" }

@@ -9,5 +9,6 @@ struct Elutq: ParsableCommand {
         version: "0.1.0",
         subcommands: [QuantizeCommand.self, VerifyCommand.self, RunCommand.self, ChatCommand.self, PerplexityCommand.self, BenchCommand.self,
                       QuantizeReportCommand.self, BenchKernelCommand.self,
-                      PromptCommand.self, FleetCommand.self, WatchCommand.self])
+                      PromptCommand.self, FleetCommand.self, WatchCommand.self,
+                      KeygenCommand.self, SignCommand.self, PushCommand.self, ModelsCommand.self, UseCommand.self, RmCommand.self])
 }

@@ -96,20 +96,6 @@ struct PromptCommand: ParsableCommand {
         return .object(document)
     }
 
-    /// Waits for the device's retained status to say online, so the prompt is not sent to nobody.
-    private func waitUntilOnline(_ target: Topics, inbox: MessageInbox, deadline: Date) throws {
-        var announced = false
-        while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
-            guard message.topic == target.status, let status = try? JSON(parsing: message.payload) else { continue }
-            if status["online"]?.bool == true { return }
-            if !announced {
-                FileHandle.standardError.write(Data("elutq: \(target.device) is offline; waiting for it\n".utf8))
-                announced = true
-            }
-        }
-        throw failure("\(target.device) did not come online within \(timeout) s (see `elutq fleet`)")
-    }
-
     /// The timings line on stderr: what the agent measured, and what this client saw end to end.
     private func report(_ reply: JSON, sentAt: Date, firstChunkAt: Date?) {
         let endToEnd = firstChunkAt.map { "\(Int(($0.timeIntervalSince(sentAt) * 1000).rounded())) ms" } ?? "-"

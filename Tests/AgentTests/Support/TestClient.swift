@@ -16,6 +16,20 @@ struct Transcript {
     var finalText: String? { final?["text"]?.string }
 }
 
+/// A started client of the test broker that files what arrives in `inbox`, once it is connected;
+/// it reconnects within a second after the broker comes back.
+func connectedClient(broker: MosquittoBroker, subscriptions: [String], inbox: MessageInbox, sessionExpiry: UInt32 = 0) throws -> MQTTClient {
+    var settings = MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "test-\(UUID().uuidString.prefix(8))")
+    settings.subscriptions = subscriptions
+    settings.sessionExpiry = sessionExpiry
+    settings.minimumReconnectDelay = 0.1
+    settings.maximumReconnectDelay = 1
+    let client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
+    client.start()
+    guard client.waitUntilConnected(timeout: TestClient.patience) else { throw TestFailure("the test client did not connect") }
+    return client
+}
+
 /// A test's MQTT client: publishes requests and files the replies by request id; every other
 /// message (statuses, telemetry) waits in `others` for `message(where:)`.
 ///
@@ -30,15 +44,7 @@ final class TestClient {
     static let patience = 180.0
 
     init(broker: MosquittoBroker, subscriptions: [String], sessionExpiry: UInt32 = 0) throws {
-        var settings = MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "test-\(UUID().uuidString.prefix(8))")
-        settings.subscriptions = subscriptions
-        settings.sessionExpiry = sessionExpiry
-        settings.minimumReconnectDelay = 0.1
-        settings.maximumReconnectDelay = 1
-        let inbox = inbox
-        client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
-        client.start()
-        guard client.waitUntilConnected(timeout: Self.patience) else { throw TestFailure("the test client did not connect") }
+        client = try connectedClient(broker: broker, subscriptions: subscriptions, inbox: inbox, sessionExpiry: sessionExpiry)
     }
 
     deinit { client.stop() }

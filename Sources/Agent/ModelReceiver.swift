@@ -1,0 +1,169 @@
+import Crypto
+import Dispatch
+import Foundation
+import Glibc
+import ModelFile
+import ModelPush
+import MQTT
+import Parallel
+import Runtime
+
+/// The device's end of a push: checks manifests, writes blocks, and on the last block verifies
+/// the file and moves it into the store.
+///
+/// Everything runs on one serial queue of its own, apart from the MQTT delivery queue, so
+/// writing and hashing a model never delays a prompt (and the store changes one at a time).
+/// One transfer is under way at a time; a manifest for another file discards the unfinished one.
+final class ModelReceiver: @unchecked Sendable {
+    // @unchecked Sendable: `transfer` and `route` are only touched on `queue`.
+    let store: ModelStore
+    let trustedKeys: [Curve25519.Signing.PublicKey]
+    let queue = DispatchQueue(label: "elutq models")
+    private var transfer: IncomingTransfer?
+    /// Where the current transfer's events go: the latest manifest's response topic.
+    private var route: ReplyRoute?
+
+    init(store: ModelStore, trustedKeys: [Curve25519.Signing.PublicKey]) {
+        self.store = store
+        self.trustedKeys = trustedKeys
+    }
+
+    /// A manifest or block message; `agent` publishes the answers and names the served model.
+    func receive(_ message: MQTTMessage, agent: Agent) {
+        queue.async { [self] in
+            if message.topic == agent.topics.pushManifest { manifest(message, agent) } else { block(message, agent) }
+        }
+    }
+
+    private func manifest(_ message: MQTTMessage, _ agent: Agent) {
+        let log = agent.log
+        func send(_ event: PushEvent, to route: ReplyRoute) { agent.send(event, to: route) }
+        let route = ReplyRoute(topic: message.responseTopic.flatMap { MQTTClient.isValidTopic($0) ? $0 : nil } ?? agent.topics.pushEvents,
+                               correlationData: message.correlationData)
+        guard let document = try? JSON(parsing: message.payload) else {
+            return send(.rejected(sha256: "", reason: "the manifest is not a JSON document"), to: route)
+        }
+        let sha = document["sha256"]?.string ?? ""
+        let signed: SignedManifest
+        do {
+            signed = try SignedManifest(document: document)
+            try signed.verify(trustedKeys: trustedKeys)
+        } catch {
+            log.warn("refused a push", ["sha256": sha, "reason": error.description])
+            return send(.rejected(sha256: sha, reason: error.description), to: route)
+        }
+        let manifest = signed.manifest
+        let destination = store.path(of: manifest.name)
+        if let stored = store.entry(sha256: manifest.sha256, log: log), stored.name == manifest.name {
+            return send(.installed(sha256: sha, name: manifest.name), to: route)
+        }
+        if destination == agent.serving.path {
+            return send(.rejected(sha256: sha, reason: "\(manifest.name) is the model being served; push under another name, or switch to another model first"), to: route)
+        }
+        if let current = transfer, current.manifest != manifest {
+            log.info("abandoned an unfinished push for a new one", ["old": current.manifest.sha256, "new": sha])
+            current.discard()
+            transfer = nil
+        }
+        if transfer == nil {
+            let resuming = FileManager.default.fileExists(atPath: "\(store.incomingDirectory)/\(sha).part")
+            if !resuming, let free = store.freeBytes(), free < manifest.size + Self.diskMargin {
+                return send(.rejected(sha256: sha, reason: "not enough disk space in the model store: \(manifest.size) bytes needed (plus a \(Self.diskMargin >> 20) MiB margin), \(free) free"), to: route)
+            }
+            store.discardIncoming(except: sha)
+            do {
+                transfer = try IncomingTransfer(signed, in: store.incomingDirectory)
+            } catch {
+                return send(.rejected(sha256: sha, reason: "\(error)"), to: route)
+            }
+            log.info("receiving a model", ["name": manifest.name, "sha256": sha, "bytes": manifest.size,
+                                           "blocks": manifest.blockCount, "already_received": transfer!.bitmap.received])
+        }
+        self.route = route
+        let bitmap = transfer!.bitmap
+        send(.missing(sha256: sha, query: Int(document["query"]?.int ?? 0), ranges: bitmap.missingRanges, received: bitmap.received), to: route)
+        if bitmap.isComplete { install(agent) }
+    }
+
+    /// Space left free beyond the model itself, so a push never fills the disk to the last byte.
+    static let diskMargin = 16 << 20
+
+    private func block(_ message: MQTTMessage, _ agent: Agent) {
+        let log = agent.log
+        func reject(_ reason: String) { self.reject(reason, agent) }
+        func send(_ event: PushEvent) { agent.send(event, to: route) }
+        let block: BlockMessage
+        do {
+            block = try BlockMessage(payload: message.payload)
+        } catch {
+            return log.warn("dropped a malformed block message", ["reason": error.description])
+        }
+        guard let transfer, block.transfer == BlockMessage.transferTag(sha256: transfer.manifest.sha256) else {
+            // Blocks of a push whose manifest this agent has not seen (since a restart, say); the
+            // sender asks again with the manifest when its acks stop.
+            return log.debug("dropped a block of no current transfer", ["index": block.index])
+        }
+        let manifest = transfer.manifest
+        guard block.index < manifest.blockCount, block.data.count == manifest.range(ofBlock: block.index).count else {
+            return reject("block \(block.index) does not fit the manifest (\(block.data.count) bytes; \(manifest.blockCount) blocks of \(manifest.blockSize))")
+        }
+        // TCP (and TLS) already correct transmission errors, so a block that fails its CRC was
+        // damaged before it was sent or on purpose: the transfer stops rather than patch around it.
+        guard block.isIntact else { return reject("block \(block.index) failed its CRC-32C check") }
+        do {
+            if try transfer.write(block) {
+                send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received))
+                if transfer.bitmap.isComplete { install(agent) }
+            } else {
+                // A duplicate (a retransmission after a reconnect): acknowledged again, not written.
+                send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received))
+            }
+        } catch {
+            reject("\(error)")
+        }
+    }
+
+    /// The last block is in: checks size, SHA-256, signature and that the file is a model, then
+    /// renames it into the store. Any failure deletes it; the served model is never touched.
+    private func install(_ agent: Agent) {
+        guard let transfer else { return }
+        let manifest = transfer.manifest
+        do {
+            try transfer.finishWriting()
+            let size = (try? FileManager.default.attributesOfItem(atPath: transfer.dataPath))?[.size] as? Int ?? -1
+            guard size == manifest.size else { throw PushError("the received file has \(size) bytes, the manifest says \(manifest.size)") }
+            let digest = try FileDigest.sha256(path: transfer.dataPath)
+            guard digest == manifest.sha256 else {
+                throw PushError("SHA-256 mismatch: the manifest says \(manifest.sha256), the received file hashes to \(digest)")
+            }
+            try transfer.signed.verify(trustedKeys: trustedKeys)
+            do {
+                try HLQFile(path: transfer.dataPath).verify()
+                _ = try LoadedModel.open(transfer.dataPath, pool: ThreadPool(threadCount: 1))
+            } catch {
+                throw PushError("the file is not a valid .hlq model: \(error)")
+            }
+            let destination = store.path(of: manifest.name)
+            guard rename(transfer.dataPath, destination) == 0 else {
+                throw PushError("cannot move the model into \(destination): \(String(cString: strerror(errno)))")
+            }
+            try "\(manifest.sha256)  \(manifest.name).hlq\n".write(toFile: destination + ".sha256", atomically: true, encoding: .utf8)
+            try store.syncDirectory()
+            transfer.removeBookkeeping()
+            self.transfer = nil
+            agent.log.info("installed a pushed model", ["name": manifest.name, "sha256": manifest.sha256, "bytes": manifest.size])
+            agent.send(.installed(sha256: manifest.sha256, name: manifest.name), to: route)
+        } catch {
+            reject("\(error)", agent)
+        }
+    }
+
+    /// Ends the current transfer: deletes its files and tells the sender why.
+    private func reject(_ reason: String, _ agent: Agent) {
+        guard let transfer else { return }
+        agent.log.warn("rejected a push", ["name": transfer.manifest.name, "sha256": transfer.manifest.sha256, "reason": reason])
+        transfer.discard()
+        self.transfer = nil
+        agent.send(.rejected(sha256: transfer.manifest.sha256, reason: reason), to: route)
+    }
+}
