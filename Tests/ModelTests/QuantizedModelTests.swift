@@ -61,15 +61,13 @@ final class QuantizedModels: @unchecked Sendable {
         return path
     }
 
-    /// Perplexity on GPL-3 (ctx 512) over the first `chunks` chunks (all by default), on the LUT
-    /// kernels or the float reference.
-    func perplexity(_ path: String, exactFloat: Bool, chunks: Int? = nil) throws -> Double {
+    /// Perplexity on GPL-3 (ctx 512), on the LUT kernels or the float reference.
+    func perplexity(_ path: String, exactFloat: Bool) throws -> Double {
         let pool = ThreadPool(threadCount: 2)
         let model = try LoadedModel.open(path, pool: pool, exactFloat: exactFloat)
         let tokens = model.tokenizer.encode(text)
         let transformer = Transformer(weights: model.weights, contextLength: 512, maxBatch: 128, pool: pool)
-        let scored = chunks.map { Array(tokens.prefix($0 * 512)) } ?? tokens
-        return try Perplexity.evaluate(transformer, tokens: scored, context: 512, bos: nil).ppl
+        return try Perplexity.evaluate(transformer, tokens: tokens, context: 512, bos: nil).ppl
     }
 }
 
@@ -84,17 +82,22 @@ final class QuantizedModels: @unchecked Sendable {
         #expect(ppl <= 1.5 * Self.referencePerplexity, "4-bit HLQ ppl \(ppl)")
     }
 
-    /// The LUT kernels' int8 tables against exact float dequantization of the very same model, for
-    /// the 4-bit model and the calibrated 2-bit one. (On the destroyed 2-bit RTN model, perplexity
-    /// ~2·10^5, the gap is 2.5%: see the README's status.)
-    @Test(arguments: [4, 2])
-    func lutPerplexityIsWithinOnePercentOfExactFloat(bits: Int) throws {
+    /// The LUT kernels' int8 tables against exact float dequantization of the very same model, on
+    /// the whole evaluation text, for every kind of model: 4-bit, calibrated 2-bit, and the
+    /// destroyed 2-bit RTN one (perplexity ~10^5, where tiny logit differences weigh most).
+    enum Model: String, CaseIterable { case fourBit, twoBitCalibrated, twoBitRoundToNearest }
+
+    @Test(arguments: Model.allCases)
+    func lutPerplexityIsWithinOnePercentOfExactFloat(model: Model) throws {
         let models = try QuantizedModels.shared.get()
-        let path = bits == 4 ? models.fourBit : models.twoBitCalibrated
-        let chunks: Int? = bits == 4 ? nil : 6
-        let lut = try models.perplexity(path, exactFloat: false, chunks: chunks)
-        let exact = try models.perplexity(path, exactFloat: true, chunks: chunks)
-        #expect(abs(lut - exact) / exact <= 0.01, "\(bits)-bit: LUT \(lut), exact float \(exact)")
+        let path = switch model {
+        case .fourBit: models.fourBit
+        case .twoBitCalibrated: models.twoBitCalibrated
+        case .twoBitRoundToNearest: models.twoBit
+        }
+        let lut = try models.perplexity(path, exactFloat: false)
+        let exact = try models.perplexity(path, exactFloat: true)
+        #expect(abs(lut - exact) / exact <= 0.01, "\(model): LUT \(lut), exact float \(exact)")
     }
 
     @Test func fourBitAnswersInEnglish() throws {
