@@ -7,6 +7,7 @@ import ModelPush
 import MQTT
 import Parallel
 import Runtime
+import Synchronization
 
 /// The device's end of a push: checks manifests, writes blocks, and on the last block verifies
 /// the file and moves it into the store.
@@ -22,6 +23,10 @@ final class ModelReceiver: @unchecked Sendable {
     private var transfer: IncomingTransfer?
     /// Where the current transfer's events go: the latest manifest's response topic.
     private var route: ReplyRoute?
+    /// Block messages handed to `queue` and not yet processed. When none is waiting the received
+    /// blocks are flushed and acknowledged at once, so a sender whose window is full never waits
+    /// for a flush that waits for more blocks.
+    private let waitingBlocks = Atomic<Int>(0)
 
     init(store: ModelStore, trustedKeys: [Curve25519.Signing.PublicKey]) {
         self.store = store
@@ -30,8 +35,15 @@ final class ModelReceiver: @unchecked Sendable {
 
     /// A manifest or block message; `agent` publishes the answers and names the served model.
     func receive(_ message: MQTTMessage, agent: Agent) {
+        let isManifest = message.topic == agent.topics.pushManifest
+        if !isManifest { waitingBlocks.add(1, ordering: .sequentiallyConsistent) }
         queue.async { [self] in
-            if message.topic == agent.topics.pushManifest { manifest(message, agent) } else { block(message, agent) }
+            if isManifest {
+                manifest(message, agent)
+            } else {
+                waitingBlocks.subtract(1, ordering: .sequentiallyConsistent)
+                block(message, agent)
+            }
         }
     }
 
@@ -94,9 +106,17 @@ final class ModelReceiver: @unchecked Sendable {
         "\(name) is the model being served; push under another name, or switch to another model first"
     }
 
+    /// A block message: written if it is good, then the written blocks are flushed and
+    /// acknowledged when due (also after a dropped block, whose neighbours may be waiting), and the
+    /// file installed once every block is on disk.
     private func block(_ message: MQTTMessage, _ agent: Agent) {
+        write(message, agent)
+        flushIfDue(agent)
+        if let transfer, transfer.bitmap.isComplete, transfer.unflushed.isEmpty { install(agent) }
+    }
+
+    private func write(_ message: MQTTMessage, _ agent: Agent) {
         let log = agent.log
-        func send(_ event: PushEvent) { agent.send(event, to: route) }
         let block: BlockMessage
         do {
             block = try BlockMessage(payload: message.payload)
@@ -118,10 +138,26 @@ final class ModelReceiver: @unchecked Sendable {
         }
         guard block.isIntact else { return log.warn("dropped a block that failed its CRC-32C check", ["index": block.index]) }
         do {
-            // A duplicate (a retransmission after a reconnect) is acknowledged again, not written.
-            let isNew = try transfer.write(block)
-            send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received))
-            if isNew && transfer.bitmap.isComplete { install(agent) }
+            // A duplicate (a retransmission after a reconnect) is not written again; once it is on
+            // disk it is acknowledged again, since the sender may have missed the first ack.
+            if try !transfer.write(block) && !transfer.unflushed.contains(block.index) {
+                agent.send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received), to: route)
+            }
+        } catch {
+            reject("\(error)", agent)
+        }
+    }
+
+    /// Flushes and acknowledges the written blocks once enough have gathered, the last is in, or
+    /// no further block is waiting. Each ack counts the blocks on disk up to and including it.
+    private func flushIfDue(_ agent: Agent) {
+        guard let transfer, transfer.isFlushDue || waitingBlocks.load(ordering: .sequentiallyConsistent) == 0 else { return }
+        do {
+            let flushed = try transfer.flush()
+            let durableBefore = transfer.bitmap.received - flushed.count
+            for (k, index) in flushed.enumerated() {
+                agent.send(.ack(sha256: transfer.manifest.sha256, index: index, received: durableBefore + k + 1), to: route)
+            }
         } catch {
             reject("\(error)", agent)
         }
