@@ -12,10 +12,13 @@ extension Agent {
              to: ReplyRoute(topic: message.responseTopic ?? topics.pushEvents, correlationData: message.correlationData))
     }
 
-    /// Publishes a transfer event to the sender (on `push/events` when it named no response topic).
+    /// Publishes a transfer event to the sender (on `push/events` when it named no response
+    /// topic), with this device's id: one sender pushing to a fleet hears every device on one
+    /// topic, and must not take another device's `installed` for its own.
     func send(_ event: PushEvent, to route: ReplyRoute?) {
         let route = route ?? ReplyRoute(topic: topics.pushEvents, correlationData: nil)
-        client?.publish(MQTTMessage(topic: route.topic, json: event.document, qos: configuration.qos, correlationData: route.correlationData))
+        let document = JSON.object((event.document.object ?? [:]).merging(["device": .string(topics.device)]) { $1 })
+        client?.publish(MQTTMessage(topic: route.topic, json: document, qos: configuration.qos, correlationData: route.correlationData))
     }
 
     /// `{id, command: "list" | "use" | "rm", name}` on the models topic. Every command answers with
@@ -66,10 +69,10 @@ extension Agent {
 
     /// `{models: [{name, size, sha256, active}], active: {name, sha256}}`.
     func storeDocument(_ store: ModelStore) -> JSON {
-        let servingPath = serving.path
+        let served = serving
         let models = store.list(log: log).map { entry -> JSON in
             ["name": .string(entry.name), "size": JSON(entry.size), "sha256": .string(entry.sha256),
-             "active": .bool(store.path(of: entry.name) == servingPath)]
+             "active": .bool(served.isServed(store.path(of: entry.name)))]
         }
         return ["models": .array(models), "active": ["name": .string(identity.name), "sha256": .string(identity.sha256)]]
     }
@@ -79,7 +82,7 @@ extension Agent {
     func activate(_ name: String, store: ModelStore) throws(RequestError) {
         let path = store.path(of: name)
         guard FileManager.default.fileExists(atPath: path) else { throw RequestError(.notFound, "the store holds no model \(name)") }
-        guard path != serving.path else { return }
+        guard !serving.isServed(path) else { return }
         let previous = identity
         do {
             let model = try Self.load(path, pool: pool, log: log)
@@ -99,7 +102,7 @@ extension Agent {
     func remove(_ name: String, store: ModelStore) throws(RequestError) {
         let path = store.path(of: name)
         guard FileManager.default.fileExists(atPath: path) else { throw RequestError(.notFound, "the store holds no model \(name)") }
-        guard path != serving.path else { throw RequestError(.conflict, "\(name) is the model being served; `use` another one first") }
+        guard !serving.isServed(path) else { throw RequestError(.conflict, "\(name) is the model being served; `use` another one first") }
         do { try store.remove(name) } catch {
             throw RequestError(.internal, "cannot delete \(name): \(error.localizedDescription)")
         }

@@ -7,10 +7,13 @@ import MQTT
 /// A model being received: the file, its block bitmap and its manifest, side by side in the
 /// store's `.incoming/` directory and named after the file's SHA-256.
 ///
-/// Each block is written in place, then its bit is set by rewriting the one bitmap byte that
-/// holds it, so a killed agent finds on restart exactly the blocks it acknowledged (an ack is
-/// sent only after both writes). The manifest is stored beside them so a resumed transfer is
-/// only continued under the very same manifest; any other starts over.
+/// Each block is written in place and its bit set in memory. The receiver calls `flush` every
+/// `flushInterval` blocks, whenever no further block is waiting, and after the last one: the file
+/// goes to disk (`fdatasync`) first and only then the bitmap, so the bitmap on disk never claims a
+/// block that a crash or power cut could still take away. Blocks are acknowledged only once
+/// flushed, so every acknowledged block survives, and what a resumed push sends again is at most
+/// what was unacknowledged: the sender's window. The manifest is stored beside them so a resumed
+/// transfer is only continued under the very same manifest; any other starts over.
 final class IncomingTransfer {
     let signed: SignedManifest
     private(set) var bitmap: BlockBitmap
@@ -19,6 +22,16 @@ final class IncomingTransfer {
     let manifestPath: String
     private var data: Int32
     private var bits: Int32
+    /// Blocks written since the last flush, whose bits are not on disk yet (not acknowledged).
+    private(set) var unflushed: [Int] = []
+
+    /// Most blocks between two flushes: 2 MiB at the default block size, so a flush (tens of
+    /// milliseconds on an SD card) costs a few percent of the transfer at most. It is half the
+    /// sender's default window, so acknowledgements flow while the next blocks arrive.
+    static let flushInterval = 8
+
+    /// Whether the blocks written so far should be flushed now, even with more on the way.
+    var isFlushDue: Bool { unflushed.count >= Self.flushInterval || bitmap.isComplete }
 
     var manifest: PushManifest { signed.manifest }
 
@@ -62,7 +75,7 @@ final class IncomingTransfer {
 
     deinit { closeFiles() }
 
-    /// Writes a checked block and records it; false if it had already arrived.
+    /// Writes a checked block and records it in memory; false if it had already arrived.
     func write(_ block: BlockMessage) throws -> Bool {
         guard !bitmap.contains(block.index) else { return false }
         let offset = manifest.range(ofBlock: block.index).lowerBound
@@ -70,17 +83,20 @@ final class IncomingTransfer {
             throw PushError("cannot write block \(block.index): \(String(cString: strerror(errno)))")
         }
         bitmap.insert(block.index)
-        let byte = block.index >> 3
-        guard Self.write(bits, bitmap.bytes[byte...byte], at: byte) else {
-            throw PushError("cannot record block \(block.index): \(String(cString: strerror(errno)))")
-        }
+        unflushed.append(block.index)
         return true
     }
 
-    /// Flushes the received file to disk and closes it, before it is checked and renamed.
-    func finishWriting() throws {
-        guard fsync(data) == 0 else { throw PushError("cannot flush the received file: \(String(cString: strerror(errno)))") }
-        closeFiles()
+    /// Flushes the file's data, then writes the whole bitmap: bits reach the disk after their
+    /// blocks. Returns the blocks now safe to acknowledge.
+    func flush() throws -> [Int] {
+        guard !unflushed.isEmpty else { return [] }
+        guard fdatasync(data) == 0 else { throw PushError("cannot flush the received file: \(String(cString: strerror(errno)))") }
+        guard Self.write(bits, bitmap.bytes, at: 0) else {
+            throw PushError("cannot record the received blocks: \(String(cString: strerror(errno)))")
+        }
+        defer { unflushed.removeAll(keepingCapacity: true) }
+        return unflushed
     }
 
     /// Closes and deletes the three files: the transfer is over, failed or superseded.
@@ -94,7 +110,9 @@ final class IncomingTransfer {
         for path in [bitmapPath, manifestPath] { unlink(path) }
     }
 
-    private func closeFiles() {
+    /// Closes the files: the transfer is over, or the received file is about to be checked and
+    /// renamed (its data went to disk with the flush after the last block).
+    func closeFiles() {
         if data >= 0 { close(data) }
         if bits >= 0 { close(bits) }
         data = -1

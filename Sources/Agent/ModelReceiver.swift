@@ -7,6 +7,7 @@ import ModelPush
 import MQTT
 import Parallel
 import Runtime
+import Synchronization
 
 /// The device's end of a push: checks manifests, writes blocks, and on the last block verifies
 /// the file and moves it into the store.
@@ -22,6 +23,10 @@ final class ModelReceiver: @unchecked Sendable {
     private var transfer: IncomingTransfer?
     /// Where the current transfer's events go: the latest manifest's response topic.
     private var route: ReplyRoute?
+    /// Block messages handed to `queue` and not yet processed. When none is waiting the received
+    /// blocks are flushed and acknowledged at once, so a sender whose window is full never waits
+    /// for a flush that waits for more blocks.
+    private let waitingBlocks = Atomic<Int>(0)
 
     init(store: ModelStore, trustedKeys: [Curve25519.Signing.PublicKey]) {
         self.store = store
@@ -30,8 +35,15 @@ final class ModelReceiver: @unchecked Sendable {
 
     /// A manifest or block message; `agent` publishes the answers and names the served model.
     func receive(_ message: MQTTMessage, agent: Agent) {
+        let isManifest = message.topic == agent.topics.pushManifest
+        if !isManifest { waitingBlocks.add(1, ordering: .sequentiallyConsistent) }
         queue.async { [self] in
-            if message.topic == agent.topics.pushManifest { manifest(message, agent) } else { block(message, agent) }
+            if isManifest {
+                manifest(message, agent)
+            } else {
+                waitingBlocks.subtract(1, ordering: .sequentiallyConsistent)
+                block(message, agent)
+            }
         }
     }
 
@@ -53,12 +65,11 @@ final class ModelReceiver: @unchecked Sendable {
             return send(.rejected(sha256: sha, reason: error.description), to: route)
         }
         let manifest = signed.manifest
-        let destination = store.path(of: manifest.name)
         if let stored = store.entry(sha256: manifest.sha256, log: log), stored.name == manifest.name {
             return send(.installed(sha256: sha, name: manifest.name), to: route)
         }
-        if destination == agent.serving.path {
-            return send(.rejected(sha256: sha, reason: "\(manifest.name) is the model being served; push under another name, or switch to another model first"), to: route)
+        if agent.serving.isServed(store.path(of: manifest.name)) {
+            return send(.rejected(sha256: sha, reason: Self.servedReason(manifest.name)), to: route)
         }
         if let current = transfer, current.manifest != manifest {
             log.info("abandoned an unfinished push for a new one", ["old": current.manifest.sha256, "new": sha])
@@ -66,11 +77,12 @@ final class ModelReceiver: @unchecked Sendable {
             transfer = nil
         }
         if transfer == nil {
+            // Leftovers of other pushes go first, so their space counts as free.
+            store.discardIncoming(except: sha)
             let resuming = FileManager.default.fileExists(atPath: "\(store.incomingDirectory)/\(sha).part")
             if !resuming, let free = store.freeBytes(), free < manifest.size + Self.diskMargin {
                 return send(.rejected(sha256: sha, reason: "not enough disk space in the model store: \(manifest.size) bytes needed (plus a \(Self.diskMargin >> 20) MiB margin), \(free) free"), to: route)
             }
-            store.discardIncoming(except: sha)
             do {
                 transfer = try IncomingTransfer(signed, in: store.incomingDirectory)
             } catch {
@@ -88,10 +100,23 @@ final class ModelReceiver: @unchecked Sendable {
     /// Space left free beyond the model itself, so a push never fills the disk to the last byte.
     static let diskMargin = 16 << 20
 
+    /// Why a push under the served model's name is refused: renaming over the served file would
+    /// change the weights under a running model.
+    static func servedReason(_ name: String) -> String {
+        "\(name) is the model being served; push under another name, or switch to another model first"
+    }
+
+    /// A block message: written if it is good, then the written blocks are flushed and
+    /// acknowledged when due (also after a dropped block, whose neighbours may be waiting), and the
+    /// file installed once every block is on disk.
     private func block(_ message: MQTTMessage, _ agent: Agent) {
+        write(message, agent)
+        flushIfDue(agent)
+        if let transfer, transfer.bitmap.isComplete, transfer.unflushed.isEmpty { install(agent) }
+    }
+
+    private func write(_ message: MQTTMessage, _ agent: Agent) {
         let log = agent.log
-        func reject(_ reason: String) { self.reject(reason, agent) }
-        func send(_ event: PushEvent) { agent.send(event, to: route) }
         let block: BlockMessage
         do {
             block = try BlockMessage(payload: message.payload)
@@ -103,33 +128,53 @@ final class ModelReceiver: @unchecked Sendable {
             // sender asks again with the manifest when its acks stop.
             return log.debug("dropped a block of no current transfer", ["index": block.index])
         }
+        // A bad block is dropped, not acknowledged: the sender's acks stall, it asks for the
+        // missing blocks and sends this one again. One damaged message (a broker or bridge bug, a
+        // bad sender) costs one block, not the whole transfer; the file is still checked whole.
         let manifest = transfer.manifest
         guard block.index < manifest.blockCount, block.data.count == manifest.range(ofBlock: block.index).count else {
-            return reject("block \(block.index) does not fit the manifest (\(block.data.count) bytes; \(manifest.blockCount) blocks of \(manifest.blockSize))")
+            return log.warn("dropped a block that does not fit the manifest", [
+                "index": block.index, "bytes": block.data.count, "blocks": manifest.blockCount, "block_size": manifest.blockSize])
         }
-        // TCP (and TLS) already correct transmission errors, so a block that fails its CRC was
-        // damaged before it was sent or on purpose: the transfer stops rather than patch around it.
-        guard block.isIntact else { return reject("block \(block.index) failed its CRC-32C check") }
+        guard block.isIntact else { return log.warn("dropped a block that failed its CRC-32C check", ["index": block.index]) }
         do {
-            if try transfer.write(block) {
-                send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received))
-                if transfer.bitmap.isComplete { install(agent) }
-            } else {
-                // A duplicate (a retransmission after a reconnect): acknowledged again, not written.
-                send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received))
+            // A duplicate (a retransmission after a reconnect) is not written again; once it is on
+            // disk it is acknowledged again, since the sender may have missed the first ack.
+            if try !transfer.write(block) && !transfer.unflushed.contains(block.index) {
+                agent.send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received), to: route)
             }
         } catch {
-            reject("\(error)")
+            reject("\(error)", agent)
+        }
+    }
+
+    /// Flushes and acknowledges the written blocks once enough have gathered, the last is in, or
+    /// no further block is waiting. Each ack counts the blocks on disk up to and including it.
+    private func flushIfDue(_ agent: Agent) {
+        guard let transfer, transfer.isFlushDue || waitingBlocks.load(ordering: .sequentiallyConsistent) == 0 else { return }
+        do {
+            let flushed = try transfer.flush()
+            let durableBefore = transfer.bitmap.received - flushed.count
+            for (k, index) in flushed.enumerated() {
+                agent.send(.ack(sha256: transfer.manifest.sha256, index: index, received: durableBefore + k + 1), to: route)
+            }
+        } catch {
+            reject("\(error)", agent)
         }
     }
 
     /// The last block is in: checks size, SHA-256, signature and that the file is a model, then
-    /// renames it into the store. Any failure deletes it; the served model is never touched.
+    /// renames it into the store. Any failure before the rename deletes it; the served model is
+    /// never touched. The checks can take minutes on a slow board, so `verifying` goes to the
+    /// sender before each, and it waits for the outcome instead of giving up.
     private func install(_ agent: Agent) {
         guard let transfer else { return }
         let manifest = transfer.manifest
+        func verifying() { agent.send(.verifying(sha256: manifest.sha256), to: route) }
+        let destination = store.path(of: manifest.name)
         do {
-            try transfer.finishWriting()
+            verifying()
+            transfer.closeFiles()
             let size = (try? FileManager.default.attributesOfItem(atPath: transfer.dataPath))?[.size] as? Int ?? -1
             guard size == manifest.size else { throw PushError("the received file has \(size) bytes, the manifest says \(manifest.size)") }
             let digest = try FileDigest.sha256(path: transfer.dataPath)
@@ -137,25 +182,39 @@ final class ModelReceiver: @unchecked Sendable {
                 throw PushError("SHA-256 mismatch: the manifest says \(manifest.sha256), the received file hashes to \(digest)")
             }
             try transfer.signed.verify(trustedKeys: trustedKeys)
+            verifying()
             do {
                 try HLQFile(path: transfer.dataPath).verify()
+                verifying()
                 _ = try LoadedModel.open(transfer.dataPath, pool: ThreadPool(threadCount: 1))
             } catch {
                 throw PushError("the file is not a valid .hlq model: \(error)")
             }
-            let destination = store.path(of: manifest.name)
-            guard rename(transfer.dataPath, destination) == 0 else {
-                throw PushError("cannot move the model into \(destination): \(String(cString: strerror(errno)))")
-            }
+            // Checked again here: a `use` since the manifest may have made the name the served one.
+            if agent.serving.isServed(destination) { throw PushError(Self.servedReason(manifest.name)) }
+            // The hash file goes in before the model, so nothing can fail once the model is in
+            // the store; it is newer than the data, which makes it valid for the file. An older
+            // model of the same name is deleted first: left beside the new hash file by a crash,
+            // it would pass for the new model.
+            unlink(destination)
             try "\(manifest.sha256)  \(manifest.name).hlq\n".write(toFile: destination + ".sha256", atomically: true, encoding: .utf8)
-            try store.syncDirectory()
-            transfer.removeBookkeeping()
-            self.transfer = nil
-            agent.log.info("installed a pushed model", ["name": manifest.name, "sha256": manifest.sha256, "bytes": manifest.size])
-            agent.send(.installed(sha256: manifest.sha256, name: manifest.name), to: route)
+            guard rename(transfer.dataPath, destination) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(destination + ".sha256")
+                throw PushError("cannot move the model into \(destination): \(reason)")
+            }
         } catch {
-            reject("\(error)", agent)
+            return reject("\(error)", agent)
         }
+        // The model is in the store from here on: nothing below can undo that, so nothing
+        // below turns the push into a rejection.
+        do { try store.syncDirectory() } catch {
+            agent.log.warn("installed a model but cannot flush the store directory; a power cut may lose it", ["error": "\(error)"])
+        }
+        transfer.removeBookkeeping()
+        self.transfer = nil
+        agent.log.info("installed a pushed model", ["name": manifest.name, "sha256": manifest.sha256, "bytes": manifest.size])
+        agent.send(.installed(sha256: manifest.sha256, name: manifest.name), to: route)
     }
 
     /// Ends the current transfer: deletes its files and tells the sender why.

@@ -7,6 +7,9 @@ struct ServingModel: Sendable {
     let runner: RequestRunner
     let identity: ModelIdentity
     let kvCacheBytes: Int
+    /// The served file's identity, taken when it was loaded: what `rm`, `use` and a push's
+    /// destination are compared with, however their paths are spelled.
+    let file: FileIdentity?
 
     /// Allocates the generator (and its KV cache) for `model`.
     init(model: LoadedModel, sha256: String, contextSize: Int, pool: ThreadPool) {
@@ -14,8 +17,11 @@ struct ServingModel: Sendable {
         runner = RequestRunner(generator: generator)
         identity = ModelIdentity(model: model, sha256: sha256)
         kvCacheBytes = generator.transformer.kvCacheBytes
+        file = FileIdentity(path: model.path)
     }
 
-    /// The model file's path.
-    var path: String { runner.generator.model.path }
+    /// Whether `path` names the file being served.
+    func isServed(_ path: String) -> Bool {
+        file != nil && FileIdentity(path: path) == file
+    }
 }

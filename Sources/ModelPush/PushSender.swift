@@ -5,11 +5,17 @@ import MQTT
 /// Sends one file to one device: the manifest, then the blocks the device says it lacks, with at
 /// most `window` blocks unacknowledged at any time.
 ///
-/// The device acknowledges each block once it is written and recorded in its bitmap. When acks
-/// stop coming for `stallTimeout` seconds (a broker restart, an agent restart, a lost
-/// connection) the sender asks again with the manifest and resumes from the device's answer.
-/// Only blocks that were unacknowledged when it asked can be sent twice, so a cut costs at most
-/// `window` blocks; the answer to an older question is ignored, so two questions never add up.
+/// The device acknowledges each block once it is written. When acks stop coming for
+/// `stallTimeout` seconds (a broker restart, an agent restart, a lost connection) the sender
+/// asks again with the manifest and resumes from the device's answer, which is the truth: a
+/// block it lists as missing is sent again even if it was acknowledged (an agent that crashed
+/// loses the blocks written since its last flush). A cut costs the blocks in flight, at most
+/// `window`, plus those; the answer to an older question is ignored, so two questions never add up.
+///
+/// Only events of `device` count: a fleet push hears every device on one reply topic, and a
+/// device that was asked again while it verified its file answers `installed` more than once,
+/// after its own push has ended. Once the device says it is verifying, the sender stops asking
+/// and waits up to `giveUpAfter` seconds between its events for the outcome.
 public final class PushSender {
     public struct Options: Sendable {
         /// Blocks sent and not yet acknowledged, at most.
@@ -40,16 +46,19 @@ public final class PushSender {
 
     let client: MQTTClient
     let inbox: MessageInbox
+    let device: String
     let manifestTopic: String
     let blockTopic: String
     let replyTopic: String
     let options: Options
 
-    /// `inbox` must receive what arrives on `replyTopic`, which the client must be subscribed to.
-    public init(client: MQTTClient, inbox: MessageInbox, manifestTopic: String, blockTopic: String, replyTopic: String,
-                options: Options = Options()) {
+    /// `inbox` must receive what arrives on `replyTopic`, which the client must be subscribed to;
+    /// `device` is the id the device puts in its events.
+    public init(client: MQTTClient, inbox: MessageInbox, device: String, manifestTopic: String, blockTopic: String,
+                replyTopic: String, options: Options = Options()) {
         self.client = client
         self.inbox = inbox
+        self.device = device
         self.manifestTopic = manifestTopic
         self.blockTopic = blockTopic
         self.replyTopic = replyTopic
@@ -86,6 +95,7 @@ public final class PushSender {
         }
         ask()
         var firstAnswer = true
+        var verifying = false
         while true {
             while let index = state.nextBlock(window: options.window) {
                 let range = manifest.range(ofBlock: index)
@@ -93,15 +103,17 @@ public final class PushSender {
                 client.publish(MQTTMessage(topic: blockTopic, payload: payload, qos: 1))
                 summary.blocksSent += 1
             }
-            let wait = max(lastHeard, lastAsked).addingTimeInterval(options.stallTimeout).timeIntervalSinceNow
-            guard let message = inbox.next(timeout: max(0.01, wait)) else {
+            // While the device verifies, a new question would only queue behind the check.
+            let wake = verifying ? lastHeard.addingTimeInterval(options.giveUpAfter)
+                                 : max(lastHeard, lastAsked).addingTimeInterval(options.stallTimeout)
+            guard let message = inbox.next(timeout: max(0.01, wake.timeIntervalSinceNow)) else {
                 if Date().timeIntervalSince(lastHeard) > options.giveUpAfter {
-                    throw PushError("the device has not answered for \(Int(options.giveUpAfter)) s; run the push again to resume")
+                    throw PushError("the device has not answered for \(Int(options.giveUpAfter)) s\(verifying ? " while verifying the file" : ""); run the push again to resume")
                 }
-                if Date().timeIntervalSince(max(lastHeard, lastAsked)) >= options.stallTimeout { ask() }
+                if !verifying, Date().timeIntervalSince(max(lastHeard, lastAsked)) >= options.stallTimeout { ask() }
                 continue
             }
-            guard message.topic == replyTopic, let document = try? JSON(parsing: message.payload),
+            guard message.topic == replyTopic, let document = try? JSON(parsing: message.payload), document["device"]?.string == device,
                   let event = PushEvent(document: document), event.sha256 == manifest.sha256 else { continue }
             lastHeard = Date()
             switch event {
@@ -116,6 +128,8 @@ public final class PushSender {
                 guard index >= 0, index < manifest.blockCount else { continue }
                 state.acknowledge(index)
                 progress(acknowledgedBytes(), manifest.size)
+            case .verifying:
+                verifying = true
             case .installed:
                 // Installed before any missing list: the device had the file already.
                 if firstAnswer { summary.alreadyPresent = manifest.size }
@@ -156,17 +170,19 @@ struct SenderState {
         asking = true
     }
 
-    /// Takes the device's missing list, if it answers the latest question: those blocks are sent
-    /// next, and blocks not in it count as acknowledged. The in-flight set empties, because the
-    /// answer says exactly which of them arrived. Returns false for a stale answer.
+    /// Takes the device's missing list, if it answers the latest question: exactly those blocks
+    /// are sent next, acknowledged before or not, and all others count as acknowledged. The
+    /// in-flight set empties, because the answer says exactly which of them arrived. Returns
+    /// false for a stale answer.
     mutating func answered(query: Int, missing: [Range<Int>]) -> Bool {
         guard query == self.query, asking else { return false }
         asking = false
         let count = acknowledged.count
         var isMissing = [Bool](repeating: false, count: count)
         for range in missing { for index in range.clamped(to: 0..<count) { isMissing[index] = true } }
+        acknowledged = BlockBitmap(count: count)
         for index in 0..<count where !isMissing[index] { acknowledged.insert(index) }
-        queue = (0..<count).filter { isMissing[$0] && !acknowledged.contains($0) }
+        queue = (0..<count).filter { isMissing[$0] }
         next = 0
         inFlight = []
         return true

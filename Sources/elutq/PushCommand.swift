@@ -94,7 +94,7 @@ struct PushCommand: ParsableCommand {
         var options = PushSender.Options()
         options.window = window
         options.giveUpAfter = timeout
-        let sender = PushSender(client: session.client, inbox: session.inbox, manifestTopic: topics.pushManifest,
+        let sender = PushSender(client: session.client, inbox: session.inbox, device: device, manifestTopic: topics.pushManifest,
                                 blockTopic: topics.pushBlock, replyTopic: session.pushTopic, options: options)
         let bar = ProgressBar(label: "\(device): \(signed.manifest.name)", enabled: !json)
         let summary: PushSender.Summary

@@ -133,7 +133,7 @@ import TestSupport
     @Test func eventsRoundTrip() {
         let events: [PushEvent] = [
             .missing(sha256: "s", query: 3, ranges: [0..<4, 9..<12], received: 5), .ack(sha256: "s", index: 4, received: 6),
-            .installed(sha256: "s", name: "m"), .rejected(sha256: "s", reason: "why"),
+            .verifying(sha256: "s"), .installed(sha256: "s", name: "m"), .rejected(sha256: "s", reason: "why"),
         ]
         for event in events { #expect(PushEvent(document: event.document) == event) }
         #expect(PushEvent(document: ["sha256": "s", "event": "bogus"]) == nil)
@@ -166,5 +166,22 @@ import TestSupport
         }
         #expect(state.acknowledged.isComplete)
         #expect(state.resent == 2)
+    }
+
+    /// A device that crashed loses the blocks written since its last flush, acknowledged or not:
+    /// its missing list is the truth, and those blocks are sent again.
+    @Test func theSenderResendsAcknowledgedBlocksTheDeviceLost() {
+        var state = SenderState(blockCount: 8)
+        state.ask()
+        _ = state.answered(query: 1, missing: [0..<8])
+        while let index = state.nextBlock(window: 8) { state.acknowledge(index) }
+        #expect(state.acknowledged.isComplete)
+        state.ask()
+        let accepted = state.answered(query: 2, missing: [5..<8])
+        #expect(accepted)
+        var sent: [Int] = []
+        while let index = state.nextBlock(window: 8) { sent.append(index) }
+        #expect(sent == [5, 6, 7])
+        #expect(!state.acknowledged.contains(5))
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import ModelFile
+import ModelPush
 import MQTT
 import Testing
 import TestSupport
@@ -92,6 +94,27 @@ extension BrokerTests {
                 #expect(devices.allSatisfy { $0["ok"]?.bool == true })
                 #expect(agents.map { $0.identity.sha256 == fixture.modelSHA256 } == [true, true, false])
                 #expect(agents.map { storeContents($0.configuration.modelStore!).models.count } == [1, 1, 0])
+            }
+        }
+
+        /// A fleet push hears every device on one reply topic. d1, asked again after its push ended
+        /// (as a sender asks when d1 verifies longer than the stall timeout), answers `installed`
+        /// once more; d2's push must not take that for d2's.
+        @Test func anotherDevicesLateInstalledIsNotTakenForTheTargets() throws {
+            let fixture = try PushFixture.shared.get()
+            try withHarness { harness in
+                try harness.startAgent("d1", configure: try pushConfiguration(harness))
+                let second = try harness.startAgent("d2", configure: try pushConfiguration(harness))
+                let pusher = try PushClient(broker: harness.broker)
+                let signed = try fixture.signedManifest()
+                _ = try pusher.sender(device: "d1").push(file: fixture.model, signed: signed)
+                pusher.client.publish(MQTTMessage(topic: Topics(prefix: "elutq", device: "d1").pushManifest, json: signed.document, qos: 1,
+                                                  responseTopic: pusher.replyTopic))
+                let summary = try pusher.sender(device: "d2").push(file: fixture.model, signed: signed)
+                #expect(summary.blocksSent == signed.manifest.blockCount)
+                let stored = second.configuration.modelStore! + "/smollm2-hlq4.hlq"
+                #expect(FileManager.default.fileExists(atPath: stored))
+                #expect((try? FileDigest.sha256(path: stored)) == fixture.modelSHA256)
             }
         }
 

@@ -9,8 +9,9 @@ import TestSupport
 @testable import Agent
 
 extension BrokerTests {
-    /// A push cut off halfway resumes where it stopped: only blocks that were in flight are sent
-    /// again, and the file arrives identical.
+    /// A push cut off halfway resumes where it stopped: only blocks that were in flight
+    /// (unacknowledged) are sent again, and the file arrives identical. A
+    /// damaged block or a slow final check does not end the push either.
     @Suite struct PushResume {
         static let window = 8
 
@@ -32,7 +33,8 @@ extension BrokerTests {
             return summary
         }
 
-        /// No more than the window sent twice, and every block sent at least once: the push went on, not over.
+        /// No more than the window sent twice (the device acknowledges only blocks on disk), and
+        /// every block sent at least once: the push went on, not over.
         func expectResumed(_ summary: PushSender.Summary, blockCount: Int) {
             #expect(summary.blocksResent <= Self.window, "re-sent \(summary.blocksResent) blocks, window \(Self.window)")
             #expect(summary.blocksSent == blockCount + summary.blocksResent)
@@ -53,6 +55,83 @@ extension BrokerTests {
                 expectResumed(summary, blockCount: try fixture.signedManifest().manifest.blockCount)
                 let stored = agent.configuration.modelStore! + "/smollm2-hlq4.hlq"
                 #expect(try Data(contentsOf: URL(fileURLWithPath: stored)) == Data(contentsOf: URL(fileURLWithPath: fixture.model)))
+            }
+        }
+
+        /// A block that fails its CRC-32C, or does not fit the manifest, is dropped and the transfer
+        /// goes on: the device lists it as missing and the sender's next run completes the file.
+        @Test func aDamagedBlockIsDroppedAndSentAgain() throws {
+            let fixture = try PushFixture.shared.get()
+            try withHarness { harness in
+                let agent = try harness.startAgent("d1", configure: try pushConfiguration(harness))
+                let pusher = try PushClient(broker: harness.broker)
+                let signed = try fixture.signedManifest()
+                guard case .missing = try pusher.sendManifest(signed.document, device: "d1") else { throw TestFailure("no missing list") }
+                let file = try MappedFile(path: fixture.model)
+                let tag = BlockMessage.transferTag(sha256: signed.manifest.sha256)
+                for index in 0..<4 {
+                    var range = signed.manifest.range(ofBlock: index)
+                    if index == 3 { range = range.dropLast() }
+                    var payload = BlockMessage.encode(transfer: tag, index: index, data: UnsafeRawBufferPointer(rebasing: file.bytes[range]))
+                    if index == 2 { payload[BlockMessage.headerSize + 1000] ^= 0x40 }
+                    pusher.sendBlock(payload, device: "d1")
+                }
+                #expect(try pusher.nextEvent() == .ack(sha256: signed.manifest.sha256, index: 0, received: 1))
+                #expect(try pusher.nextEvent() == .ack(sha256: signed.manifest.sha256, index: 1, received: 2))
+                let answer = try pusher.sendManifest(signed.document, device: "d1")
+                #expect(answer == .missing(sha256: signed.manifest.sha256, query: 0, ranges: [2..<signed.manifest.blockCount], received: 2))
+                let summary = try pusher.sender(device: "d1").push(file: fixture.model, signed: signed)
+                #expect(summary.blocksSent == signed.manifest.blockCount - 2)
+                #expect(try FileDigest.sha256(path: agent.configuration.modelStore! + "/smollm2-hlq4.hlq") == fixture.modelSHA256)
+            }
+        }
+
+        /// The device checks the finished file for longer than the sender's stall timeout, and longer
+        /// in all than its give-up time: on `verifying` the sender stops asking and waits, as long as
+        /// the device keeps saying it is verifying. A stand-in device answers, so the check's length
+        /// is the test's to choose.
+        @Test func aSlowVerificationIsWaitedFor() throws {
+            let fixture = try PushFixture.shared.get()
+            try withHarness { harness in
+                let file = try fixture.randomFile("slow.bin", count: 300_000)
+                let manifest = try PushManifest(file: file)
+                let signed = try SignedManifest.sign(manifest, with: try SigningKeys.privateKey(at: fixture.trustedKey))
+                let topics = Topics(prefix: "elutq", device: "slow")
+                let (manifestTopic, blockTopic) = (topics.pushManifest, topics.pushBlock)
+                let inbox = MessageInbox()
+                let device = try connectedClient(broker: harness.broker, subscriptions: [manifestTopic, blockTopic], inbox: inbox)
+                defer { device.stop() }
+                DispatchQueue.global().async {
+                    var route = ""
+                    var received: Set<Int> = []
+                    func answer(_ event: PushEvent) {
+                        let document = JSON.object((event.document.object ?? [:]).merging(["device": "slow"]) { $1 })
+                        device.publish(MQTTMessage(topic: route, json: document, qos: 1))
+                    }
+                    while let message = inbox.next(timeout: 30) {
+                        if message.topic == manifestTopic {
+                            route = message.responseTopic ?? ""
+                            let query = Int((try? JSON(parsing: message.payload))?["query"]?.int ?? 0)
+                            answer(.missing(sha256: manifest.sha256, query: query, ranges: [0..<manifest.blockCount], received: 0))
+                        } else if let block = try? BlockMessage(payload: message.payload) {
+                            received.insert(block.index)
+                            answer(.ack(sha256: manifest.sha256, index: block.index, received: received.count))
+                            guard received.count == manifest.blockCount else { continue }
+                            for _ in 0..<4 {
+                                answer(.verifying(sha256: manifest.sha256))
+                                sleep(1)
+                            }
+                            return answer(.installed(sha256: manifest.sha256, name: manifest.name))
+                        }
+                    }
+                }
+                var options = PushSender.Options()
+                options.stallTimeout = 0.5
+                options.giveUpAfter = 3
+                let pusher = try PushClient(broker: harness.broker)
+                let summary = try pusher.sender(device: "slow", options: options).push(file: file, signed: signed)
+                #expect(summary.queries == 1, "asked \(summary.queries) times")
+                #expect(summary.blocksResent == 0)
             }
         }
 

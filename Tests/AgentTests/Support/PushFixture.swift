@@ -72,7 +72,7 @@ final class PushClient {
 
     func sender(device: String, options: PushSender.Options = PushSender.Options()) -> PushSender {
         let topics = Topics(prefix: "elutq", device: device)
-        return PushSender(client: client, inbox: inbox, manifestTopic: topics.pushManifest, blockTopic: topics.pushBlock,
+        return PushSender(client: client, inbox: inbox, device: device, manifestTopic: topics.pushManifest, blockTopic: topics.pushBlock,
                           replyTopic: replyTopic, options: options)
     }
 
@@ -87,12 +87,11 @@ final class PushClient {
         client.publish(MQTTMessage(topic: Topics(prefix: "elutq", device: device).pushBlock, payload: payload, qos: 1))
     }
 
-    /// The next transfer event the device sends, skipping acks when `skippingAcks`.
-    func nextEvent(skippingAcks: Bool = false) throws -> PushEvent {
+    /// The next transfer event the device sends.
+    func nextEvent() throws -> PushEvent {
         let deadline = Date().addingTimeInterval(TestClient.patience)
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
             guard let document = try? JSON(parsing: message.payload), let event = PushEvent(document: document) else { continue }
-            if skippingAcks, case .ack = event { continue }
             return event
         }
         throw TestFailure("no transfer event within \(Int(TestClient.patience)) s")
