@@ -106,7 +106,8 @@ public struct ModelQuantizer: Sendable {
             if case .hlq(let bits, let groupSize) = type {
                 let method: QuantizationMethod = recipe.method == .uniform ? .uniform : .hlq
                 let q = floats.withUnsafeBufferPointer {
-                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method, pool: pool)
+                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method,
+                                       boundedByUniform: true, pool: pool)
                 }
                 return .hlq(PackedMatrix(q))
             }
