@@ -67,10 +67,11 @@ struct QuantizeCommand: ParsableCommand {
             try tensor.withParts { try writer.append(name: name, type: tensor.type, shape: shape, parts: $0) }
         }
         if let options = try calibration.options() {
-            recipe.calibration = options.description
-            common.log("calibrating: \(options.description)")
-            recipe.averageBitsPerWeight = try CalibratedQuantizer(source: source, recipe: recipe, options: options)
-                .run(pool: pool, progress: { common.progress($0) }, emit: emit)
+            let calibrated = CalibratedQuantizer(source: source, recipe: recipe, options: options)
+            recipe.calibration = options.description(chunks: try calibrated.calibrationChunks().count)
+            common.log("calibrating: \(recipe.calibration!)")
+            recipe.averageBitsPerWeight = try calibrated.run(pool: pool, progress: { common.progress($0) },
+                                                             note: { common.log($0) }, emit: emit)
         } else {
             recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { index, count, name in
                 common.progress("[\(index)/\(count)] \(name)")
