@@ -8,7 +8,7 @@ import TestSupport
     @Test(arguments: [
         (["--target-bpw", "3"], "needs --calibrate"),
         (["--target-bpw", "nan", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "positive number"),
-        (["--target-bpw", "-1", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "positive number"),
+        (["--target-bpw=-1", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "positive number"),
         (["--target-bpw", "2", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "out of reach"),
         (["--target-bpw", "5", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "out of reach"),
     ])
