@@ -36,11 +36,14 @@ public struct HessianAccumulator: Sendable {
                 let x = inputs.baseAddress!, t = transposed.baseAddress!, total = sum.baseAddress!
                 for chunkStart in stride(from: 0, to: samples, by: Self.chunkRows) {
                     let m = min(Self.chunkRows, samples - chunkStart)
-                    // t[c][s] = x[chunkStart + s][c]
+                    // t[c][s] = x[chunkStart + s][c], 16 samples at a time, so that each column's
+                    // writes fill whole cache lines (one sample at a time, every write missed).
                     pool.parallelFor(cols) { columns in
-                        for s in 0..<m {
-                            let source = x + (chunkStart + s) * cols
-                            for c in columns { t[c * m + s] = source[c] }
+                        for s0 in stride(from: 0, to: m, by: 16) {
+                            let source = x + (chunkStart + s0) * cols
+                            for c in columns {
+                                for s in 0..<min(16, m - s0) { t[c * m + s0 + s] = source[s * cols + c] }
+                            }
                         }
                     }
                     // The lower triangle of tᵀt, in strips of rows, the rows shared out among the threads by area.

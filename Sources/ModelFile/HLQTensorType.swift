@@ -94,6 +94,9 @@ public enum HLQTensorType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Bytes a tensor of `shape` stores, all parts, without alignment: what its bits per weight count.
+    public func byteCount(shape: [Int]) -> Int { partSizes(shape: shape).reduce(0, +) }
+
     /// Where each part starts within the tensor, and the tensor's total size: parts in order,
     /// each rounded up to the alignment, the last one unpadded.
     static func layout(ofParts sizes: [Int]) -> (offsets: [Int], byteCount: Int) {

@@ -1,3 +1,4 @@
+import CLUTKernels
 import Engine
 import HLQ
 import Foundation
@@ -40,8 +41,13 @@ public final class BlockRunner: @unchecked Sendable {
     private let ups: UnsafeMutablePointer<Float>
     /// [maxBatch][feedForwardSize]: gate's output, turned into SwiGLU in place, input of down.
     private let downInput: LinearInput
-    /// [threads][contextLength]: attention scores, one row per participant.
+    /// [threads][attentionTile][contextLength]: attention scores, a tile of query rows per participant.
     private let scores: UnsafeMutablePointer<Float>
+    /// [threads][2][contextLength * headSize]: one key/value head's keys and transposed values,
+    /// packed for the GEMM, per participant.
+    private let packed: UnsafeMutablePointer<Float>
+    /// Queries per batched-attention work item.
+    private static let attentionTile = 32
 
     /// Buffers for `maxBatch` tokens and a KV cache of `layers` blocks by `contextLength` positions.
     public init(config c: ModelConfig, layers: Int, contextLength: Int, maxBatch: Int, pool: ThreadPool) {
@@ -65,11 +71,12 @@ public final class BlockRunner: @unchecked Sendable {
         feedForwardInput = LinearInput(cols: c.embeddingSize, capacity: maxBatch)
         ups = .allocate(capacity: maxBatch * c.feedForwardSize)
         downInput = LinearInput(cols: c.feedForwardSize, capacity: maxBatch)
-        scores = .allocate(capacity: pool.threadCount * contextLength)
+        scores = .allocate(capacity: pool.threadCount * Self.attentionTile * contextLength)
+        packed = .allocate(capacity: pool.threadCount * 2 * contextLength * c.headSize)
     }
 
     deinit {
-        for buffer in [keys, values, residual, queries, projected, ups, scores] { buffer.deallocate() }
+        for buffer in [keys, values, residual, queries, projected, ups, scores, packed] { buffer.deallocate() }
     }
 
     /// Bytes of the KV cache (keys and values, all layers, the whole context).
@@ -82,7 +89,9 @@ public final class BlockRunner: @unchecked Sendable {
 
     /// Runs `block` on the first `count` rows of `residual` at positions `position...`, keeping its
     /// keys and values in cache layer `layer`. `observe` sees each linear input before it is used,
-    /// which is how calibration collects its Hessians.
+    /// which is how calibration collects its Hessians; such a run is for the inputs alone, so it
+    /// skips the down projection, whose output no observer sees, and leaves `residual` as it stands
+    /// after attention.
     public func run(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                     observe: ((InputSite, LinearInput) -> Void)? = nil) {
         precondition(count > 0 && count <= maxBatch, "a block runs 1...\(maxBatch) tokens")
@@ -113,14 +122,28 @@ public final class BlockRunner: @unchecked Sendable {
             rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
         }
 
-        // Causal attention with grouped key/value heads, each (token, head) pair on one participant.
+        if count > 1 {
+            batchedAttention(layerKeys, layerValues, count: count, position: position)
+        } else {
+            singleAttention(layerKeys, layerValues, count: count, position: position)
+        }
+        attentionResult.invalidate(count: count)
+        observe?(.attentionOutput, attentionResult)
+        block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool)
+        FloatOps.add(residual, projected, count: count * embeddingSize)
+    }
+
+    /// Causal attention with grouped key/value heads, each (token, head) pair on one participant:
+    /// for decoding, where one query reads each key once anyway.
+    private func singleAttention(_ layerKeys: UnsafePointer<Float>, _ layerValues: UnsafePointer<Float>,
+                                 count: Int, position: Int) {
         let heads = config.heads, headSize = config.headSize, group = config.heads / config.kvHeads
         let scale = 1 / Float(headSize).squareRoot()
         let items = count * heads
         let participants = pool.threadCount
         let out = attentionResult.values
         pool.run { participant in
-            let row = scores + participant * contextLength
+            let row = scores + participant * Self.attentionTile * contextLength
             for item in stride(from: participant, to: items, by: participants) {
                 let t = item / heads, h = item % heads
                 let q = queries + t * querySize + h * headSize
@@ -134,10 +157,51 @@ public final class BlockRunner: @unchecked Sendable {
                                      width: headSize, into: out + t * querySize + h * headSize)
             }
         }
-        attentionResult.invalidate(count: count)
-        observe?(.attentionOutput, attentionResult)
-        block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool)
-        FloatOps.add(residual, projected, count: count * embeddingSize)
+    }
+
+    /// Causal attention for a batch of queries as two float GEMMs per (key/value head, tile of
+    /// queries): scores = Q Kᵀ over the keys up to the tile's last position, then the softmaxed
+    /// scores (zero past each query's own position) times V. The head's keys and transposed values
+    /// are packed first, because the GEMM reads both operands along contiguous rows. Against a dot
+    /// product and a scaled add per (query, key) pair this made calibration's forward passes, 512
+    /// tokens at a time, markedly faster.
+    private func batchedAttention(_ layerKeys: UnsafePointer<Float>, _ layerValues: UnsafePointer<Float>,
+                                  count: Int, position: Int) {
+        let headSize = config.headSize, group = config.heads / config.kvHeads, tile = Self.attentionTile
+        let scale = 1 / Float(headSize).squareRoot()
+        let tiles = (count + tile - 1) / tile, items = config.kvHeads * tiles
+        let participants = pool.threadCount
+        let out = attentionResult.values
+        pool.run { participant in
+            let tileScores = scores + participant * tile * contextLength
+            let packedKeys = packed + participant * 2 * contextLength * headSize
+            let packedValues = packedKeys + contextLength * headSize
+            // The largest tiles (the last, which see the most keys) first, dealt round-robin.
+            for item in stride(from: participant, to: items, by: participants) {
+                let kvHead = item % config.kvHeads, first = (tiles - 1 - item / config.kvHeads) * tile
+                let rows = min(tile, count - first), keyCount = position + first + rows
+                let kvOffset = kvHead * headSize
+                for j in 0..<keyCount {
+                    let key = layerKeys + j * kvSize + kvOffset, value = layerValues + j * kvSize + kvOffset
+                    (packedKeys + j * headSize).update(from: key, count: headSize)
+                    for d in 0..<headSize { packedValues[d * keyCount + j] = value[d] }
+                }
+                for h in (kvHead * group)..<((kvHead + 1) * group) {
+                    // tileScores[i][j] = q_{first+i} · k_j
+                    elutq_f32_gemm(packedKeys, Int32(headSize), queries + first * querySize + h * headSize,
+                                   Int64(querySize), Int32(rows), tileScores, Int64(keyCount), 0, Int32(keyCount))
+                    for i in 0..<rows {
+                        let row = tileScores + i * keyCount, visible = position + first + i + 1
+                        for j in 0..<visible { row[j] *= scale }
+                        FloatOps.softmax(row, count: visible)
+                        (row + visible).update(repeating: 0, count: keyCount - visible)
+                    }
+                    // out[first+i][h] = Σ_j p[i][j] v_j
+                    elutq_f32_gemm(packedValues, Int32(keyCount), tileScores, Int64(keyCount), Int32(rows),
+                                   out + first * querySize + h * headSize, Int64(querySize), 0, Int32(headSize))
+                }
+            }
+        }
     }
 
     private func feedForward(_ block: BlockWeights, count: Int, observe: ((InputSite, LinearInput) -> Void)?) {
@@ -151,7 +215,10 @@ public final class BlockRunner: @unchecked Sendable {
                               input: feedForwardInput, pool: pool)
         FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize)
         downInput.invalidate(count: count)
-        observe?(.down, downInput)
+        if let observe {
+            observe(.down, downInput)
+            return
+        }
         block.down.multiply(downInput, into: projected, ldy: embeddingSize, pool: pool)
         FloatOps.add(residual, projected, count: count * embeddingSize)
     }

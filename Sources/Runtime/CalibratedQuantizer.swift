@@ -21,16 +21,21 @@ public struct CalibrationOptions: Sendable {
     public var actOrder = false
     /// Solve the scales and midpoints of each row in closed form after GPTQ.
     public var refit = true
+    /// Mixed precision: instead of the recipe's bit width, each block's HLQ layers get widths from
+    /// `MixedPrecision.candidateBits` chosen to average at most this many stored bits per weight.
+    public var targetBitsPerWeight: Double?
 
     public init(text: String, textName: String) {
         self.text = text
         self.textName = textName
     }
 
-    /// The procedure in words, stored beside every figure it produces.
-    public var description: String {
-        "\(textName), \(chunkCount)×\(chunkLength) tokens, \(trueSequential ? "true-sequential" : "block-sequential")"
+    /// The procedure in words, stored beside every figure it produces, with the number of chunks
+    /// the text really held (`CalibratedQuantizer.calibrationChunks`), which may be fewer than asked.
+    public func description(chunks: Int) -> String {
+        "\(textName), \(chunks)×\(chunkLength) tokens, \(trueSequential ? "true-sequential" : "block-sequential")"
             + ", damp \(dampening)\(actOrder ? ", act-order" : "")\(refit ? ", refit" : "")"
+            + (targetBitsPerWeight.map { ", mixed 2/3/4-bit per block at ≤ \($0) bpw" } ?? "")
     }
 }
 
@@ -38,12 +43,16 @@ public struct CalibrationOptions: Sendable {
 public enum CalibrationError: Error, CustomStringConvertible, Equatable {
     case emptyText
     case textTooShort(tokens: Int, chunkLength: Int)
+    case targetOutOfRange(target: Double, reachable: ClosedRange<Double>)
 
     public var description: String {
         switch self {
         case .emptyText: "the calibration text is empty"
         case .textTooShort(let tokens, let length):
             "the calibration text has \(tokens) tokens, fewer than one chunk of \(length); give a longer text or a smaller --calibration-length"
+        case .targetOutOfRange(let target, let reachable):
+            String(format: "a target of %g bits per weight is out of reach: this model's linear layers store %.3f (all at the fewest bits) to %.3f (all at the most)",
+                   target, reachable.lowerBound, reachable.upperBound)
         }
     }
 }
@@ -64,25 +73,30 @@ public struct CalibratedQuantizer: Sendable {
     }
 
     /// Quantizes every tensor, handing each to `emit`; returns the stored bits per linear weight.
-    public func run(pool: ThreadPool, progress: (String) -> Void,
+    /// `note` receives a summary worth keeping (what the refit gained).
+    public func run(pool: ThreadPool, progress: (String) -> Void, note: (String) -> Void = { _ in },
                     emit: (String, [Int], QuantizedTensor) throws -> Void) throws -> Double {
         let source = base.source, config = source.config
         let chunks = try calibrationChunks()
+        let mixed = try options.targetBitsPerWeight.map { try MixedPrecision(quantizer: base, target: $0) }
         let length = options.chunkLength, width = config.embeddingSize
         progress("calibrating on \(chunks.count) chunks of \(length) tokens")
 
         // Everything outside the blocks is quantized without data.
-        var linearBits = 0.0, linearWeights = 0.0
+        var linearBits = 0.0, linearWeights = 0.0, refitRatios: [Double] = []
         for name in base.tensorNames where LinearLayer(tensorName: name).map({ $0 == .outputHead }) ?? true {
             let (shape, tensor) = try base.quantizeWithoutData(name, pool: pool)
             try emit(name, shape, tensor)
         }
 
-        // hidden[c]: the residual stream entering the current block, chunk c, [length][width].
-        let embeddings = try source.floats("token_embd.weight", pool: pool)
-        var hidden = chunks.map { chunk in
-            chunk.flatMap { token in embeddings[(Int(token) * width)..<((Int(token) + 1) * width)] }
-        }
+        // hidden[c]: the residual stream entering the current block, chunk c, [length][width]. The
+        // float embeddings (0.9 GB for a 1.5B model's vocabulary) are dropped once it is made.
+        var hidden = try { () throws -> [[Float]] in
+            let embeddings = try source.floats("token_embd.weight", pool: pool)
+            return chunks.map { chunk in
+                chunk.flatMap { token in embeddings[(Int(token) * width)..<((Int(token) + 1) * width)] }
+            }
+        }()
         let runner = BlockRunner(config: config, layers: 1, contextLength: length, maxBatch: length, pool: pool)
         for index in 0..<config.layers {
             progress("block \(index + 1)/\(config.layers)")
@@ -91,12 +105,23 @@ public struct CalibratedQuantizer: Sendable {
             let stages: [[LinearLayer]] = options.trueSequential
                 ? [[.query, .key, .value], [.attentionOutput], [.gate, .up], [.down]]
                 : [[.query, .key, .value, .attentionOutput, .gate, .up, .down]]
-            for stage in stages {
+            // Mixed precision measures every candidate on the first Hessians, block-sequential or not.
+            var measured: [LinearLayer: QuantizedMatrix] = [:]
+            for (number, stage) in stages.enumerated() {
                 let hessians = collectHessians(block, runner: runner, hidden: hidden, pool: pool)
+                if let mixed, number == 0 {
+                    measured = mixed.allocate(block, index: index, hessians: hessians, by: self, pool: pool)
+                }
                 for layer in stage {
                     let name = "blk.\(index).\(layer.rawValue).weight"
-                    let (tensor, reconstructed) = try quantize(block[layer], name: name, hessian: hessians[layer.site]!,
+                    // A measured candidate is reused only when the Hessian it was made with is still current.
+                    let type = measured[layer].map { HLQTensorType.hlq(bits: $0.planes, groupSize: $0.groupSize) }
+                        ?? base.type(of: name)
+                    let (tensor, reconstructed, refit) = try quantize(block[layer], name: name, type: type,
+                                                               hessian: hessians[layer.site]!,
+                                                               start: number == 0 ? measured[layer] : nil,
                                                                storage: storage, pool: pool)
+                    if let refit, refit.before > 0 { refitRatios.append(refit.after / refit.before) }
                     linearBits += Double(tensor.byteCount * 8)
                     linearWeights += Double(block[layer].rows * block[layer].cols)
                     try emit(name, [block[layer].cols, block[layer].rows], tensor)
@@ -111,6 +136,11 @@ public struct CalibratedQuantizer: Sendable {
                     h.baseAddress!.update(from: runner.residual, count: length * width)
                 }
             }
+        }
+        if !refitRatios.isEmpty {
+            note(String(format: "refit: layer objectives %.1f%% lower on average (least %.1f%%, most %.1f%%, %d layers)",
+                        100 * (1 - refitRatios.reduce(0, +) / Double(refitRatios.count)),
+                        100 * (1 - refitRatios.max()!), 100 * (1 - refitRatios.min()!), refitRatios.count))
         }
         return linearWeights > 0 ? linearBits / linearWeights : 0
     }
@@ -142,24 +172,32 @@ public struct CalibratedQuantizer: Sendable {
 
     /// GPTQ (and the refit) for an HLQ layer, or the data-free path for other precisions; returns
     /// the stored tensor and its float reconstruction, which the rest of the block runs on.
-    func quantize(_ weight: LinearWeight, name: String, hessian: Hessian, storage: FloatStorage,
-                  pool: ThreadPool) throws -> (QuantizedTensor, LinearWeight) {
+    /// `start`, a GPTQ result already made with this Hessian, saves doing it again. Also returns
+    /// the layer objective before and after the refit, when there was one.
+    func quantize(_ weight: LinearWeight, name: String, type: HLQTensorType, hessian: Hessian, start: QuantizedMatrix?,
+                  storage: FloatStorage, pool: ThreadPool)
+        throws -> (QuantizedTensor, LinearWeight, refit: (before: Double, after: Double)?) {
         guard case .f32(let w, let rows, let cols) = weight else { preconditionFailure("calibration runs on float weights") }
         let original = UnsafeBufferPointer(start: w, count: rows * cols)
-        let type = base.type(of: name)
         guard case .hlq(let bits, let groupSize) = type else {
             let tensor = try base.quantize(Array(original), shape: [cols, rows], as: type, name: name, pool: pool)
-            return (tensor, weight)  // q8/f16/f32 layers stay close enough to float for the next block
+            return (tensor, weight, nil)  // q8/f16/f32 layers stay close enough to float for the next block
         }
-        let method: QuantizationMethod = base.recipe.method == .uniform ? .uniform : .hlq
-        var q = GPTQ.quantize(original, rows: rows, cols: cols, hessian: hessian,
-                              options: GPTQOptions(planes: bits, groupSize: groupSize, method: method,
-                                                   dampening: options.dampening, actOrder: options.actOrder),
-                              pool: pool)
-        if options.refit { Refit.refit(&q, original: original, hessian: hessian, pool: pool) }
+        var q = start ?? gptq(original, rows: rows, cols: cols, bits: bits, groupSize: groupSize, hessian: hessian, pool: pool)
+        let refit = options.refit ? Refit.refit(&q, original: original, hessian: hessian, pool: pool) : nil
         let reconstructed = storage.allocate(rows * cols)
         reconstructed.update(from: q.dequantized(), count: rows * cols)
-        return (.hlq(PackedMatrix(q)), .f32(reconstructed, rows: rows, cols: cols))
+        return (.hlq(PackedMatrix(q)), .f32(reconstructed, rows: rows, cols: cols), refit)
+    }
+
+    /// GPTQ by the recipe's method and these options.
+    func gptq(_ original: UnsafeBufferPointer<Float>, rows: Int, cols: Int, bits: Int, groupSize: Int, hessian: Hessian,
+              pool: ThreadPool) -> QuantizedMatrix {
+        let method: QuantizationMethod = base.recipe.method == .uniform ? .uniform : .hlq
+        return GPTQ.quantize(original, rows: rows, cols: cols, hessian: hessian,
+                             options: GPTQOptions(planes: bits, groupSize: groupSize, method: method,
+                                                  dampening: options.dampening, actOrder: options.actOrder),
+                             pool: pool)
     }
 }
 

@@ -24,6 +24,16 @@ public enum QuantizedTensor: Sendable {
 
     /// Bytes stored, all parts.
     public var byteCount: Int { withParts { $0.reduce(0) { $0 + $1.count } } }
+
+    /// The type to record for it in a `.hlq` file (a mixed-precision run decides it per tensor).
+    public var type: HLQTensorType {
+        switch self {
+        case .f32: .f32
+        case .f16: .f16
+        case .q8: .q8
+        case .hlq(let packed): .hlq(bits: packed.planes, groupSize: packed.groupSize)
+        }
+    }
 }
 
 /// Turns a source model into quantized tensors by a recipe: HLQ (or uniform) for the linear layers,
@@ -96,7 +106,8 @@ public struct ModelQuantizer: Sendable {
             if case .hlq(let bits, let groupSize) = type {
                 let method: QuantizationMethod = recipe.method == .uniform ? .uniform : .hlq
                 let q = floats.withUnsafeBufferPointer {
-                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method, pool: pool)
+                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method,
+                                       boundedByUniform: true, pool: pool)
                 }
                 return .hlq(PackedMatrix(q))
             }

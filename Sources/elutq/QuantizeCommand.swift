@@ -14,6 +14,8 @@ struct QuantizeCommand: ParsableCommand {
             Linear layers get --bits bit planes in groups of --group-size columns, fitted by --method \
             (hlq: the paper's free per-plane scales; uniform: min-max with an integer zero point). \
             --recipe overrides precisions per tensor class, e.g. 'attn=4,mlp=2,embedding=q8,output=hlq4'. \
+            With --calibrate, GPTQ fits the layers block by block on the model's own activations; \
+            --target-bpw then picks 2, 3 or 4 bits per layer to meet an average. \
             The model is written to a temporary file next to OUT, synced and renamed, so an interrupted \
             run never leaves a partial model behind.
             """)
@@ -59,20 +61,26 @@ struct QuantizeCommand: ParsableCommand {
         InterruptCleanup.remove(writer.temporaryPath)
         defer { InterruptCleanup.remove(nil) }
         let quantizer = ModelQuantizer(source: source, recipe: recipe)
+        var weightsByType: [HLQTensorType: Int] = [:]
         let emit = { (name: String, shape: [Int], tensor: QuantizedTensor) throws in
-            try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
+            if LinearLayer(tensorName: name) != nil { weightsByType[tensor.type, default: 0] += shape.reduce(1, *) }
+            try tensor.withParts { try writer.append(name: name, type: tensor.type, shape: shape, parts: $0) }
         }
         if let options = try calibration.options() {
-            recipe.calibration = options.description
-            common.log("calibrating: \(options.description)")
-            recipe.averageBitsPerWeight = try CalibratedQuantizer(source: source, recipe: recipe, options: options)
-                .run(pool: pool, progress: { common.progress($0) }, emit: emit)
+            let calibrated = CalibratedQuantizer(source: source, recipe: recipe, options: options)
+            recipe.calibration = options.description(chunks: try calibrated.calibrationChunks().count)
+            common.log("calibrating: \(recipe.calibration!)")
+            recipe.averageBitsPerWeight = try calibrated.run(pool: pool, progress: { common.progress($0) },
+                                                             note: { common.log($0) }, emit: emit)
         } else {
             recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { index, count, name in
                 common.progress("[\(index)/\(count)] \(name)")
             }, emit: emit)
         }
         common.endProgress()
+        let linearWeights = Double(weightsByType.values.reduce(0, +))
+        common.log("linear weights: " + weightsByType.sorted { $0.value > $1.value }
+            .map { String(format: "%@ %.1f%%", $0.key.description, 100 * Double($0.value) / linearWeights) }.joined(separator: ", "))
         common.log("hashing the source")
         let metadata = HLQFileMetadata(
             config: source.config, tokenizer: source.tokenizer, recipe: recipe,
@@ -100,10 +108,19 @@ struct CalibrationFlags: ParsableArguments {
     @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
     @Flag(name: .customLong("no-refit"), help: "Skip the closed-form refit of scales and midpoints.") var noRefit = false
     @Option(help: "GPTQ dampening, a fraction of the Hessian's mean diagonal.") var dampening = 0.01
+    @Option(name: .customLong("target-bpw"), help: ArgumentHelp(
+        "Mixed precision: average at most this many stored bits per linear weight (scales and midpoints included).",
+        discussion: "Per block, every HLQ layer is quantized at 2, 3 and 4 bits and the widths with the least total "
+            + "Hessian-weighted error within the budget are kept. Needs --calibrate; replaces --bits."))
+    var targetBitsPerWeight: Double?
 
     func validate() throws {
         guard chunks > 0, length >= 16 else { throw ValidationError("--calibration-chunks must be positive and --calibration-length at least 16") }
         guard dampening >= 0 else { throw ValidationError("--dampening must not be negative") }
+        if let target = targetBitsPerWeight {
+            guard !calibrate.isEmpty else { throw ValidationError("--target-bpw needs --calibrate: the layers' errors are measured on it") }
+            guard target.isFinite, target > 0 else { throw ValidationError("--target-bpw must be a positive number of bits") }
+        }
     }
 
     /// The calibration settings, or nil without --calibrate.
@@ -122,6 +139,7 @@ struct CalibrationFlags: ParsableArguments {
         options.actOrder = actOrder
         options.refit = !noRefit
         options.dampening = dampening
+        options.targetBitsPerWeight = targetBitsPerWeight
         return options
     }
 }

@@ -38,7 +38,7 @@ final class QuantizedModels: @unchecked Sendable {
         let writer = try HLQFileWriter(destination: path)
         let quantizer = ModelQuantizer(source: source, recipe: recipe)
         recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { _, _, _ in }) { name, shape, tensor in
-            try tensor.withParts { try writer.append(name: name, type: quantizer.type(of: name), shape: shape, parts: $0) }
+            try tensor.withParts { try writer.append(name: name, type: tensor.type, shape: shape, parts: $0) }
         }
         try writer.finish(metadata: HLQFileMetadata(config: source.config, tokenizer: source.tokenizer, recipe: recipe,
                                                     sourceSHA256: String(repeating: "0", count: 64), creator: "tests", created: Date()))
@@ -54,7 +54,7 @@ final class QuantizedModels: @unchecked Sendable {
         let quantizer = CalibratedQuantizer(source: source, recipe: recipe,
                                             options: CalibrationOptions(text: texts.joined(separator: "\n\n"), textName: "Apache-2.0 + GFDL-1.3"))
         recipe.averageBitsPerWeight = try quantizer.run(pool: pool, progress: { _ in }) { name, shape, tensor in
-            try tensor.withParts { try writer.append(name: name, type: quantizer.base.type(of: name), shape: shape, parts: $0) }
+            try tensor.withParts { try writer.append(name: name, type: tensor.type, shape: shape, parts: $0) }
         }
         try writer.finish(metadata: HLQFileMetadata(config: source.config, tokenizer: source.tokenizer, recipe: recipe,
                                                     sourceSHA256: String(repeating: "0", count: 64), creator: "tests", created: Date()))
@@ -171,6 +171,42 @@ final class QuantizedModels: @unchecked Sendable {
         let models = try QuantizedModels.shared.get()
         let ppl = try models.perplexity(models.twoBitCalibrated, exactFloat: false)
         #expect(ppl <= 300, "2-bit HLQ GPTQ ppl \(ppl)")
+    }
+
+    /// Mixed precision on a small calibration set: the average stays within the target, and the
+    /// budget above all-2-bit is spent on wider layers.
+    @Test func targetBitsPerWeightIsMetWithMixedWidths() throws {
+        let source = try GGUFModelSource(path: try realModelPath())
+        let recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        var options = CalibrationOptions(text: try String(contentsOfFile: "/usr/share/common-licenses/GFDL-1.3", encoding: .utf8),
+                                         textName: "GFDL-1.3")
+        (options.chunkCount, options.chunkLength, options.refit, options.targetBitsPerWeight) = (1, 128, false, 2.75)
+        var widths = Set<Int>(), bits = 0, weights = 0
+        let average = try CalibratedQuantizer(source: source, recipe: recipe, options: options)
+            .run(pool: ThreadPool(threadCount: 2), progress: { _ in }) { name, shape, tensor in
+                guard let layer = LinearLayer(tensorName: name), layer != .outputHead, case .hlq(let packed) = tensor else { return }
+                widths.insert(packed.planes)
+                bits += tensor.byteCount * 8
+                weights += shape.reduce(1, *)
+            }
+        #expect(average <= 2.75 && average > 2.55, "average \(average)")
+        #expect(abs(average - Double(bits) / Double(weights)) < 1e-9)
+        #expect(widths.count >= 2, "widths \(widths)")
+    }
+
+    @Test(arguments: [1.5, 4.7, .nan])
+    func unreachableTargetIsRefused(target: Double) throws {
+        let source = try GGUFModelSource(path: try realModelPath())
+        let recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        var options = CalibrationOptions(text: try String(contentsOfFile: "/usr/share/common-licenses/GFDL-1.3", encoding: .utf8),
+                                         textName: "GFDL-1.3")
+        options.targetBitsPerWeight = target
+        var emitted = 0
+        #expect(throws: CalibrationError.self) {
+            try CalibratedQuantizer(source: source, recipe: recipe, options: options)
+                .run(pool: ThreadPool(threadCount: 2), progress: { _ in }) { _, _, _ in emitted += 1 }
+        }
+        #expect(emitted == 0, "refused before any work")
     }
 
     @Test func badCalibrationTextIsRefusedClearly() throws {
