@@ -117,17 +117,20 @@ extension BrokerTests {
                             received.insert(block.index)
                             answer(.ack(sha256: manifest.sha256, index: block.index, received: received.count))
                             guard received.count == manifest.blockCount else { continue }
-                            for _ in 0..<4 {
+                            for _ in 0..<3 {
                                 answer(.verifying(sha256: manifest.sha256))
-                                sleep(1)
+                                sleep(2)
                             }
                             return answer(.installed(sha256: manifest.sha256, name: manifest.name))
                         }
                     }
                 }
                 var options = PushSender.Options()
-                options.stallTimeout = 0.5
-                options.giveUpAfter = 3
+                // Gaps between `verifying` events (2 s) exceed the stall timeout and the whole check
+                // (6 s) the give-up time; the stall timeout stays well above the delivery delays of
+                // a loaded machine, so blocks are never taken for stalled.
+                options.stallTimeout = 1.5
+                options.giveUpAfter = 4
                 let pusher = try PushClient(broker: harness.broker)
                 let summary = try pusher.sender(device: "slow", options: options).push(file: file, signed: signed)
                 #expect(summary.queries == 1, "asked \(summary.queries) times")
