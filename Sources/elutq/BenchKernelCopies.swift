@@ -60,9 +60,11 @@ final class WeightCopies {
 /// float GEMV baseline and the q8 kernel of output heads.
 struct DenseCopies {
     enum Storage { case f32, q8 }
-    private let floats: [[Float]]
-    private let bytes: [[Int8]]
-    private let scales: [Float]
+    private enum Copies {
+        case f32([[Float]])
+        case q8([[Int8]], scales: [Float])
+    }
+    private let copies: Copies
     let rows: Int
     let cols: Int
     /// Bytes one product reads.
@@ -74,13 +76,11 @@ struct DenseCopies {
         switch storage {
         case .f32:
             matrixBytes = weights.count * 4
-            floats = (0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(weights) }
-            (bytes, scales) = ([], [])
+            copies = .f32((0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(weights) })
         case .q8:
             let (q8, scales) = weights.withUnsafeBufferPointer { RowQuantizer.q8($0, rows: rows, cols: cols) }
             matrixBytes = q8.count + scales.count * 4
-            bytes = (0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(q8) }
-            (floats, self.scales) = ([], scales)
+            copies = .q8((0..<max(2, (minimumBytes + matrixBytes - 1) / matrixBytes)).map { _ in Array(q8) }, scales: scales)
         }
     }
 
@@ -91,16 +91,17 @@ struct DenseCopies {
         input.invalidate(count: 1)
         return y.withUnsafeMutableBufferPointer { out in
             medianSeconds(repetitions: repetitions) { r in
-                if floats.isEmpty {
+                switch copies {
+                case .f32(let floats):
+                    floats[r % floats.count].withUnsafeBufferPointer { w in
+                        LinearWeight.f32(w.baseAddress!, rows: rows, cols: cols).multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
+                    }
+                case .q8(let bytes, let scales):
                     bytes[r % bytes.count].withUnsafeBufferPointer { w in
                         scales.withUnsafeBufferPointer { s in
                             LinearWeight.q8(w.baseAddress!, scales: s.baseAddress!, rows: rows, cols: cols)
                                 .multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
                         }
-                    }
-                } else {
-                    floats[r % floats.count].withUnsafeBufferPointer { w in
-                        LinearWeight.f32(w.baseAddress!, rows: rows, cols: cols).multiply(input, into: out.baseAddress!, ldy: rows, pool: pool)
                     }
                 }
             }
