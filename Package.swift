@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ModelPush", dependencies: ["MQTT", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The serving daemon: agent.conf, request validation, the queue, replies, presence and
         // telemetry, the model store and the push receiver.
-        .target(name: "Agent", dependencies: ["MQTT", "Runtime", "ModelFile", "ModelPush", "Parallel",
+        .target(name: "Agent", dependencies: ["MQTT", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(

@@ -85,7 +85,7 @@ extension Agent {
         guard !serving.isServed(path) else { return }
         let previous = identity
         do {
-            let model = try Self.load(path, pool: pool, log: log)
+            let model = try Self.load(path, tables: configuration.tables, pool: pool, log: log)
             swap(to: ServingModel(model: model, sha256: try ModelIdentity.sha256(ofFile: path, log: log),
                                   contextSize: configuration.contextSize, pool: pool))
         } catch {

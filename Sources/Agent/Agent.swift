@@ -1,5 +1,6 @@
 import Crypto
 import Dispatch
+import Engine
 import Foundation
 import ModelPush
 import MQTT
@@ -72,7 +73,7 @@ public final class Agent: Sendable {
                                           log: Logger) throws -> LoadedModel {
         if let store, let name = store.activeName {
             do {
-                return try load(store.path(of: name), pool: pool, log: log)
+                return try load(store.path(of: name), tables: configuration.tables, pool: pool, log: log)
             } catch {
                 log.error("cannot load the active model of the store; serving the configured model", ["name": name, "error": "\(error)"])
             }
@@ -80,13 +81,13 @@ public final class Agent: Sendable {
         guard let path = configuration.model else {
             throw ConfigurationError(location: "model", line: nil, message: "no model to serve: set model in agent.conf or pass --model")
         }
-        return try load(path, pool: pool, log: log)
+        return try load(path, tables: configuration.tables, pool: pool, log: log)
     }
 
-    static func load(_ path: String, pool: ThreadPool, log: Logger) throws -> LoadedModel {
+    static func load(_ path: String, tables: TablePrecision, pool: ThreadPool, log: Logger) throws -> LoadedModel {
         log.info("loading the model", ["path": path])
         let start = Date()
-        let loaded = try LoadedModel.open(path, pool: pool)
+        let loaded = try LoadedModel.open(path, pool: pool, arithmetic: .lut(tables))
         log.info("model loaded", ["format": loaded.kind, "seconds": Reply.rounded(Date().timeIntervalSince(start))])
         return loaded
     }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// One `agent.conf` key: its name, what it is for, and how a value for it is checked and stored.
@@ -40,6 +41,10 @@ extension AgentConfiguration {
             config.trustedKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
         .integer("threads", \.threads, 1...256, "Threads for generation, the caller included (default: all cores)."),
+        ConfigurationKey(name: "tables", help: "LUT activation tables: precise (about 15 bits; the default) or int8 (about 8 bits, faster prompt processing).") { config, value throws(InvalidValue) in
+            guard let tables = TablePrecision(rawValue: value) else { throw InvalidValue("must be precise or int8") }
+            config.tables = tables
+        },
         .integer("context_size", \.contextSize, 16...131_072, "Context size in tokens (sizes the KV cache)."),
         .float("temperature", \.temperature, 0...5, "Default sampling temperature; 0 is greedy."),
         .float("top_p", \.topP, 0...1, "Default nucleus sampling threshold (1: off)."),

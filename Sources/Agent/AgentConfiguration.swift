@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Glibc
 import MQTT
@@ -30,6 +31,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var model: String?
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     public var contextSize = 2048
+    /// The LUT kernels' activation tables for a `.hlq` model.
+    public var tables = TablePrecision.precise
 
     // Model push
     /// Where pushed models are kept, received and chosen from; nil refuses pushes and model commands.

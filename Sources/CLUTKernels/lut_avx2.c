@@ -18,8 +18,34 @@ AVX2_TARGET static inline __m256i half_quad(__m256i weights, const __m256i table
     return _mm256_add_epi16(_mm256_maddubs_epi16(slices_01, m01), _mm256_maddubs_epi16(slices_23, m23));
 }
 
-AVX2_TARGET static inline __m256 int16_to_float(__m128i v) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v));
+/// One plane's lookups in `tables` (the first or the residual bytes) for 32 rows over a group's
+/// quads, times the slice multipliers, offset removed: rows 0-15 in rows[0], 16-31 in rows[1].
+AVX2_TARGET static inline void plane_lookups(const uint8_t *w, const uint8_t *tables, const lut_group *group, __m256i rows[2]) {
+    rows[0] = rows[1] = _mm256_setzero_si256();
+    for (int32_t u = 0; u < group->quads; u++) {
+        const uint8_t *t = tables + 64 * u;
+        const __m256i table[4] = {
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16))),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 32))),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48))),
+        };
+        uint16_t m01, m23;
+        __builtin_memcpy(&m01, group->multipliers + 4 * u, 2);
+        __builtin_memcpy(&m23, group->multipliers + 4 * u + 2, 2);
+        const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
+        rows[0] = _mm256_add_epi16(rows[0], half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table, pair_01, pair_23));
+        rows[1] = _mm256_add_epi16(rows[1], half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table, pair_01, pair_23));
+    }
+    const __m256i offset = _mm256_set1_epi16((short)group->offset);
+    rows[0] = _mm256_sub_epi16(rows[0], offset);
+    rows[1] = _mm256_sub_epi16(rows[1], offset);
+}
+
+/// Eight rows' int16 sums (half `k` of rows[k / 2]) widened to int32.
+AVX2_TARGET static inline __m256i widen(const __m256i rows[2], int k) {
+    const __m128i half = k % 2 == 0 ? _mm256_castsi256_si128(rows[k / 2]) : _mm256_extracti128_si256(rows[k / 2], 1);
+    return _mm256_cvtepi16_epi32(half);
 }
 
 AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
@@ -28,36 +54,18 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
     __m256 rows[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int32_t j = 0; j < g->groups; j++) {
         const lut_group group = lut_group_at(a, g, block, x, vector, j);
-        const int32_t quads = group.quads;
         __m256 planes_sum[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
         for (int32_t i = 0; i < planes; i++) {
-            const uint8_t *w = group.bits + (int64_t)i * quads * 64;
-            __m256i rows_0_15 = _mm256_setzero_si256(), rows_16_31 = _mm256_setzero_si256();
-            for (int32_t u = 0; u < quads; u++) {
-                const uint8_t *t = group.tables + 64 * u;
-                const __m256i table[4] = {
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)),
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16))),
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 32))),
-                    _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48))),
-                };
-                uint16_t m01, m23;
-                __builtin_memcpy(&m01, group.multipliers + 4 * u, 2);
-                __builtin_memcpy(&m23, group.multipliers + 4 * u + 2, 2);
-                const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
-                rows_0_15 = _mm256_add_epi16(rows_0_15, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table, pair_01, pair_23));
-                rows_16_31 = _mm256_add_epi16(rows_16_31, half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table, pair_01, pair_23));
-            }
-            const __m256i offset = _mm256_set1_epi16((short)group.offset);
-            rows_0_15 = _mm256_sub_epi16(rows_0_15, offset);
-            rows_16_31 = _mm256_sub_epi16(rows_16_31, offset);
-            const __m256 lookups[4] = {
-                int16_to_float(_mm256_castsi256_si128(rows_0_15)), int16_to_float(_mm256_extracti128_si256(rows_0_15, 1)),
-                int16_to_float(_mm256_castsi256_si128(rows_16_31)), int16_to_float(_mm256_extracti128_si256(rows_16_31, 1)),
-            };
+            const uint8_t *w = group.bits + (int64_t)i * group.quads * 64;
+            __m256i sums[2], residuals[2];
+            plane_lookups(w, group.tables, &group, sums);
+            if (group.residuals) plane_lookups(w, group.residuals, &group, residuals);
             for (int k = 0; k < 4; k++) {
+                __m256i lookups = widen(sums, k);
+                if (group.residuals)  // 254 * L + L', exact in int32
+                    lookups = _mm256_add_epi32(_mm256_mullo_epi32(lookups, _mm256_set1_epi32(ELUTQ_RESIDUAL_STEPS)), widen(residuals, k));
                 const __m256 s = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group.params + 32 * i + 8 * k)));
-                planes_sum[k] = _mm256_fmadd_ps(lookups[k], s, planes_sum[k]);
+                planes_sum[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lookups), s, planes_sum[k]);
             }
         }
         const __m256 table_scale = _mm256_set1_ps(group.scale);

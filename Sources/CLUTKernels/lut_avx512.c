@@ -13,9 +13,9 @@
 /// Sums of one plane's lookups for 32 rows over a group's quads, times the slice multipliers,
 /// offset removed, as 32 int16 per vector, for `n` vectors at once: the weights are loaded and
 /// split into indices once for all. `n` is a constant at every call site, so each count gets its
-/// own unrolled copy.
+/// own unrolled copy. With `residual`, the lookups read the precise tables' second bytes.
 AVX512_TARGET static inline __attribute__((always_inline)) void
-plane_lookups(const uint8_t *w, const lut_group tables[LUT_VECTORS_PER_CALL], int32_t quads, int n,
+plane_lookups(const uint8_t *w, const lut_group tables[LUT_VECTORS_PER_CALL], int32_t quads, int n, int residual,
               __m512i sums[LUT_VECTORS_PER_CALL]) {
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
     const __m512i slices_01 = _mm512_set1_epi16(0x1000);  // even bytes read slice 0, odd bytes slice 1
@@ -28,7 +28,7 @@ plane_lookups(const uint8_t *w, const lut_group tables[LUT_VECTORS_PER_CALL], in
         const __m512i lo = _mm512_ternarylogic_epi32(weights, low_nibbles, slices_01, 0xEA);
         const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(weights, 4), low_nibbles, slices_23, 0xEA);
         for (int v = 0; v < n; v++) {
-            const __m512i table = _mm512_loadu_si512(tables[v].tables + 64 * u);
+            const __m512i table = _mm512_loadu_si512((residual ? tables[v].residuals : tables[v].tables) + 64 * u);
             uint16_t m01, m23;  // the multipliers of slices 0 and 1, and of 2 and 3, as byte pairs
             __builtin_memcpy(&m01, tables[v].multipliers + 4 * u, 2);
             __builtin_memcpy(&m23, tables[v].multipliers + 4 * u + 2, 2);
@@ -45,6 +45,7 @@ AVX512_TARGET static inline __attribute__((always_inline)) void
 block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block, const elutq_lut_tables *x,
                     int32_t vector, int n, float out[][32]) {
     const int32_t planes = a->planes;
+    const int precise = x->residuals != NULL;
     __m512 out_lo[LUT_VECTORS_PER_CALL], out_hi[LUT_VECTORS_PER_CALL];  // rows 0-15, 16-31
     for (int v = 0; v < n; v++) out_lo[v] = out_hi[v] = _mm512_setzero_ps();
     const int32_t ahead = lut_prefetch_blocks(g);
@@ -64,15 +65,21 @@ block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
         __m512 planes_lo[LUT_VECTORS_PER_CALL], planes_hi[LUT_VECTORS_PER_CALL];
         for (int v = 0; v < n; v++) planes_lo[v] = planes_hi[v] = _mm512_setzero_ps();
         for (int32_t i = 0; i < planes; i++) {
-            __m512i sums[LUT_VECTORS_PER_CALL];
-            plane_lookups(group_bits + (int64_t)i * quads * 64, groups, quads, n, sums);
+            __m512i sums[LUT_VECTORS_PER_CALL], residuals[LUT_VECTORS_PER_CALL];
+            plane_lookups(group_bits + (int64_t)i * quads * 64, groups, quads, n, 0, sums);
+            if (precise) plane_lookups(group_bits + (int64_t)i * quads * 64, groups, quads, n, 1, residuals);
             const __m512 scale_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i)));
             const __m512 scale_hi = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * i + 16)));
             for (int v = 0; v < n; v++) {
-                const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sums[v])));
-                const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sums[v], 1)));
-                planes_lo[v] = _mm512_fmadd_ps(lo, scale_lo, planes_lo[v]);
-                planes_hi[v] = _mm512_fmadd_ps(hi, scale_hi, planes_hi[v]);
+                __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(sums[v]));
+                __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sums[v], 1));
+                if (precise) {  // 254 * L + L', exact in int32
+                    const __m512i steps = _mm512_set1_epi32(ELUTQ_RESIDUAL_STEPS);
+                    lo = _mm512_add_epi32(_mm512_mullo_epi32(lo, steps), _mm512_cvtepi16_epi32(_mm512_castsi512_si256(residuals[v])));
+                    hi = _mm512_add_epi32(_mm512_mullo_epi32(hi, steps), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(residuals[v], 1)));
+                }
+                planes_lo[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), scale_lo, planes_lo[v]);
+                planes_hi[v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), scale_hi, planes_hi[v]);
             }
         }
         const __m512 mid_lo = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(group_params + 32 * planes)));
@@ -140,8 +147,14 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         for (int32_t s = 0; s < slices; s++) {
             const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
             const __m512 inverse = _mm512_set1_ps(inverses[m]);
-            const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse)), bias);
-            _mm_storeu_si128((__m128i *)(out.tables + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(q));
+            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse));
+            _mm_storeu_si128((__m128i *)(out.tables + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(q, bias)));
+            if (out.residuals) {  // lut_residual_byte, sixteen at once
+                const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(unit * (float)m), centred[s]);
+                __m512i r = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), _mm512_set1_ps((float)ELUTQ_RESIDUAL_STEPS)));
+                r = _mm512_max_epi32(_mm512_min_epi32(r, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
+                _mm_storeu_si128((__m128i *)(out.residuals + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(r, bias)));
+            }
             out.multipliers[begin / 4 + s] = (uint8_t)m;
             offset += 128 * m;
         }

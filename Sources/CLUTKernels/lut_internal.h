@@ -59,9 +59,10 @@ typedef struct lut_group {
     const uint8_t *bits;         // [planes][quads][64]
     const uint16_t *params;      // [planes + 1][32] half floats: the plane scales, then the midpoints
     const uint8_t *tables;       // [quads][4 slices][16]
+    const uint8_t *residuals;    // [quads][4 slices][16], or NULL without precise tables
     const uint8_t *multipliers;  // [quads][4 slices]
     int32_t offset;              // 128 * the sum of the group's multipliers
-    float scale;                 // the tables' unit
+    float scale;                 // the tables' unit (over ELUTQ_RESIDUAL_STEPS with residuals)
     float sum;                   // the exact sum of the group's inputs
 } lut_group;
 
@@ -72,9 +73,11 @@ static inline lut_group lut_group_at(const elutq_lut_matrix *a, const lut_geomet
     group.bits = a->bits + block * g->block_bytes + (int64_t)j * g->group_quads * a->planes * 64;
     group.params = a->params + block * g->block_params + (int64_t)j * (a->planes + 1) * 32;
     group.tables = x->tables + vector * g->table_stride + (int64_t)j * a->group_size * 4;
+    group.residuals = x->residuals ? x->residuals + vector * g->table_stride + (int64_t)j * a->group_size * 4 : NULL;
     group.multipliers = x->multipliers + vector * g->table_stride / 16 + (int64_t)j * a->group_size / 4;
     group.offset = x->offsets[(int64_t)vector * g->groups + j];
     group.scale = x->scales[(int64_t)vector * g->groups + j];
+    if (x->residuals) group.scale /= (float)ELUTQ_RESIDUAL_STEPS;
     group.sum = x->sums[(int64_t)vector * g->groups + j];
     return group;
 }
@@ -112,6 +115,14 @@ static inline int32_t lut_slice_multiplier(float slice_max, float unit, int32_t 
     int32_t m = 1;
     while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
     return m;
+}
+/// The residual byte of a table entry whose first byte holds q steps of `step` (= unit * m, and
+/// `inverse` = 1 / step): both builders compute it with these operations, so they agree exactly.
+static inline uint8_t lut_residual_byte(float centred, int32_t q, float step, float inverse) {
+    const float rest = __builtin_fmaf(-(float)q, step, centred);
+    int32_t r = (int32_t)__builtin_lrintf(rest * inverse * (float)ELUTQ_RESIDUAL_STEPS);
+    r = r > 127 ? 127 : r < -127 ? -127 : r;
+    return (uint8_t)(r + 128);
 }
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 

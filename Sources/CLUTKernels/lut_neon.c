@@ -8,8 +8,8 @@
 #include <arm_neon.h>
 #include "lut_internal.h"
 
-/// Lookups of one plane for 32 rows (four registers of 8 rows), times the slice multipliers,
-/// offset removed.
+/// Lookups of one plane for 32 rows (four registers of 8 rows) in `t` (the first or the residual
+/// bytes), times the slice multipliers, offset removed.
 static inline void plane_lookups(const uint8_t *w, const uint8_t *t, const uint8_t *m, int32_t quads, int32_t offset,
                                  int16x8_t rows[4]) {
     const uint8x16_t low_nibbles = vdupq_n_u8(0x0F);
@@ -53,11 +53,18 @@ static void block_times_vector(const elutq_lut_matrix *a, const lut_geometry *g,
         float32x4_t planes_sum[8];
         for (int k = 0; k < 8; k++) planes_sum[k] = vdupq_n_f32(0);
         for (int32_t i = 0; i < planes; i++) {
-            int16x8_t rows[4];
-            plane_lookups(group.bits + (int64_t)i * quads * 64, group.tables, group.multipliers, quads, group.offset, rows);
+            const uint8_t *w = group.bits + (int64_t)i * quads * 64;
+            int16x8_t rows[4], residuals[4];
+            plane_lookups(w, group.tables, group.multipliers, quads, group.offset, rows);
+            if (group.residuals) plane_lookups(w, group.residuals, group.multipliers, quads, group.offset, residuals);
             for (int c = 0; c < 4; c++) {
-                const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(rows[c])));
-                const float32x4_t hi = vcvtq_f32_s32(vmovl_s16(vget_high_s16(rows[c])));
+                int32x4_t lo32 = vmovl_s16(vget_low_s16(rows[c])), hi32 = vmovl_s16(vget_high_s16(rows[c]));
+                if (group.residuals) {  // 254 * L + L', exact in int32
+                    lo32 = vmlaq_n_s32(vmovl_s16(vget_low_s16(residuals[c])), lo32, ELUTQ_RESIDUAL_STEPS);
+                    hi32 = vmlaq_n_s32(vmovl_s16(vget_high_s16(residuals[c])), hi32, ELUTQ_RESIDUAL_STEPS);
+                }
+                const float32x4_t lo = vcvtq_f32_s32(lo32);
+                const float32x4_t hi = vcvtq_f32_s32(hi32);
                 planes_sum[2 * c] = vfmaq_f32(planes_sum[2 * c], lo, halves_to_float(group.params + 32 * i + 8 * c));
                 planes_sum[2 * c + 1] = vfmaq_f32(planes_sum[2 * c + 1], hi, halves_to_float(group.params + 32 * i + 8 * c + 4));
             }

@@ -49,7 +49,12 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, e
             const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
             const float inverse = inverses[m];
             uint8_t *table = out.tables + (int64_t)(begin / 4 + s) * 16;
-            for (int p = 0; p < 16; p++) table[p] = (uint8_t)((int32_t)lrintf(centred[s][p] * inverse) + 128);
+            uint8_t *residual = out.residuals ? out.residuals + (int64_t)(begin / 4 + s) * 16 : NULL;
+            for (int p = 0; p < 16; p++) {
+                const int32_t q = (int32_t)lrintf(centred[s][p] * inverse);
+                table[p] = (uint8_t)(q + 128);
+                if (residual) residual[p] = lut_residual_byte(centred[s][p], q, unit * (float)m, inverse);
+            }
             out.multipliers[begin / 4 + s] = (uint8_t)m;
             offset += 128 * m;
         }

@@ -5,6 +5,8 @@ import HLQ
 public struct LUTMatrix: @unchecked Sendable {
     /// The kernels' descriptor (pointers, shape, planes, group size).
     public let descriptor: elutq_lut_matrix
+    /// The activation tables this matrix is multiplied with.
+    public var tablePrecision = TablePrecision.precise
 
     /// A view over packed bits and half-float params laid out as `lut_kernels.h` defines.
     /// The caller keeps the memory alive and unchanged for as long as the view is used.

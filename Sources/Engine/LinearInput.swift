@@ -14,8 +14,12 @@ public final class LinearInput: @unchecked Sendable {
     public let values: UnsafeMutablePointer<Float>
     /// Vectors in use.
     public private(set) var count = 0
-    private var tablesByGroupSize: [Int: ActivationTables] = [:]
-    private var fresh: Set<Int> = []
+    private struct TableKind: Hashable {
+        var groupSize: Int
+        var precision: TablePrecision
+    }
+    private var tablesByKind: [TableKind: ActivationTables] = [:]
+    private var fresh: Set<TableKind> = []
     /// [capacity][cols], allocated on first use by a q8 matrix.
     private var int16Values: UnsafeMutablePointer<Int16>?
     /// [capacity], one scale per vector.
@@ -43,16 +47,17 @@ public final class LinearInput: @unchecked Sendable {
         int16Fresh = false
     }
 
-    /// Tables for the current vectors at `groupSize`, built on first use after `invalidate`.
-    public func tables(groupSize: Int, pool: ThreadPool) -> ActivationTables {
-        let tables = tablesByGroupSize[groupSize] ?? {
-            let made = ActivationTables(cols: cols, groupSize: groupSize, capacity: capacity)
-            tablesByGroupSize[groupSize] = made
+    /// Tables for the current vectors at `groupSize` and `precision`, built on first use after `invalidate`.
+    public func tables(groupSize: Int, precision: TablePrecision, pool: ThreadPool) -> ActivationTables {
+        let kind = TableKind(groupSize: groupSize, precision: precision)
+        let tables = tablesByKind[kind] ?? {
+            let made = ActivationTables(cols: cols, groupSize: groupSize, capacity: capacity, precision: precision)
+            tablesByKind[kind] = made
             return made
         }()
-        if !fresh.contains(groupSize) {
+        if !fresh.contains(kind) {
             tables.build(values, count: count, stride: cols, pool: pool)
-            fresh.insert(groupSize)
+            fresh.insert(kind)
         }
         return tables
     }

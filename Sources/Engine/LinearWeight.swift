@@ -61,7 +61,8 @@ public enum LinearWeight: @unchecked Sendable {
 
     func prepare(_ input: LinearInput, pool: ThreadPool) -> PreparedInput {
         switch self {
-        case .lut(let matrix): return .tables(input.tables(groupSize: matrix.groupSize, pool: pool))
+        case .lut(let matrix):
+            return .tables(input.tables(groupSize: matrix.groupSize, precision: matrix.tablePrecision, pool: pool))
         case .q8:
             let (values, scales) = input.int16()
             return .int16(values: values, scales: scales)

@@ -1,6 +1,25 @@
+import Engine
 import Foundation
 import ModelFile
 import Parallel
+
+/// How a `.hlq` model's matrices are computed.
+public enum HLQArithmetic: Sendable, Equatable {
+    /// The LUT kernels, with activation tables of this precision: the runtime.
+    case lut(TablePrecision)
+    /// Float32 dequantized from the file, on the dense path: the exact reference the LUT kernels'
+    /// table rounding is measured against.
+    case exactFloat
+
+    /// How `LoadedModel.kind` names it.
+    var kind: String {
+        switch self {
+        case .lut(.precise): "hlq"
+        case .lut(.int8): "hlq (int8 tables)"
+        case .exactFloat: "hlq (float reference)"
+        }
+    }
+}
 
 /// A model ready to run: its weights, tokenizer and chat template, from whichever file it came.
 public struct LoadedModel: Sendable {
@@ -15,18 +34,18 @@ public struct LoadedModel: Sendable {
     /// How a `.hlq` model was quantized; nil for a float model.
     public var recipe: QuantizationRecipe?
 
-    /// Opens `path`: a `.hlq` model runs on the LUT kernels in place (or, with `exactFloat`, on
-    /// float32 dequantized from it); a GGUF file or a Hugging Face checkpoint directory is
-    /// dequantized to float32 and runs on the reference path.
-    public static func open(_ path: String, pool: ThreadPool, exactFloat: Bool = false) throws -> LoadedModel {
+    /// Opens `path`: a `.hlq` model runs in place as `arithmetic` says (the LUT kernels by default);
+    /// a GGUF file or a Hugging Face checkpoint directory is dequantized to float32 and runs on the
+    /// reference path.
+    public static func open(_ path: String, pool: ThreadPool, arithmetic: HLQArithmetic = .lut(.precise)) throws -> LoadedModel {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
            try HLQFile.looksLikeHLQ(path: path) {
             let file = try HLQFile(path: path)
             return LoadedModel(
-                weights: try .mapped(file, exactFloat: exactFloat), tokenizer: try Tokenizer(spec: file.metadata.tokenizer),
+                weights: try .mapped(file, arithmetic: arithmetic), tokenizer: try Tokenizer(spec: file.metadata.tokenizer),
                 chatTemplate: file.metadata.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path,
-                kind: exactFloat ? "hlq (float reference)" : "hlq", mappedBytes: file.fileSize, recipe: file.metadata.recipe)
+                kind: arithmetic.kind, mappedBytes: file.fileSize, recipe: file.metadata.recipe)
         }
         let source = try ModelSources.open(path)
         return LoadedModel(

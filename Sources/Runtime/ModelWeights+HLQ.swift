@@ -6,9 +6,9 @@ extension ModelWeights {
     /// The weights of a `.hlq` file, used in place from its mapping: no weight is copied, so the
     /// model's pages are file-backed and shared, and only what a step touches becomes resident.
     ///
-    /// With `exactFloat`, HLQ matrices are instead dequantized to float32 and run on the dense
-    /// path: the exact reference the LUT kernels' table rounding is measured against.
-    public static func mapped(_ file: HLQFile, exactFloat: Bool = false) throws -> ModelWeights {
+    /// `arithmetic` says how the HLQ matrices are computed: on the LUT kernels, or dequantized to
+    /// float32 (heap memory) as the exact reference.
+    public static func mapped(_ file: HLQFile, arithmetic: HLQArithmetic = .lut(.precise)) throws -> ModelWeights {
         let config = file.metadata.config
         let storage = FloatStorage()
         storage.keepAlive = file
@@ -36,14 +36,18 @@ extension ModelWeights {
                 return .q8(weights.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
             case .hlq(let bits, let groupSize):
                 let (packed, params) = file.hlqParts(of: t)
-                if exactFloat {
+                switch arithmetic {
+                case .exactFloat:
                     let floats = storage.allocate(rows * cols)
                     PackedMatrix.dequantize(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
                                             planes: bits, groupSize: groupSize, into: floats)
                     return .f32(floats, rows: rows, cols: cols)
+                case .lut(let precision):
+                    var matrix = LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                           planes: bits, groupSize: groupSize)
+                    matrix.tablePrecision = precision
+                    return .lut(matrix)
                 }
-                return .lut(LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
-                                      planes: bits, groupSize: groupSize))
             }
         }
         let lookup = TensorLookup(vector: { try vector($0, count: $1) }, contains: { file.tensor(named: $0) != nil },

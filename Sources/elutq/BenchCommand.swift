@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("gen-tokens"), help: "Generated tokens for tg.") var genTokens = 128
     @Option(help: "Timed repetitions of each test (after one warm-up).") var repetitions = 5
     @Option(help: "Context size (the KV cache).") var ctx = 2048
+    @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -47,7 +48,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
         let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: promptTokens, pool: pool)
         var random = SystemRandomNumberGenerator()
         let vocabulary = Int32(loaded.weights.config.vocabularySize)

@@ -23,6 +23,7 @@ struct BenchKernelCommand: ParsableCommand {
     @Option(help: "Vectors per GEMM call (M).") var batch = 64
     @Option(help: "Timed repetitions per measurement (median reported).") var repetitions = 30
     @Option(name: .customLong("working-set-mb"), help: "Bytes of weight copies cycled through, in MB.") var workingSetMB = 512
+    @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -34,6 +35,7 @@ struct BenchKernelCommand: ParsableCommand {
 
     struct Report: Codable {
         var isa: String
+        var tables: String
         var rows, cols, bits, groupSize, batch, threads: Int
         var packedBytes: Int
         var bitsPerWeight: Double
@@ -68,8 +70,8 @@ struct BenchKernelCommand: ParsableCommand {
         let copies = WeightCopies(packed, minimumBytes: workingSet)
 
         let x = (0..<(batch * cols)).map { _ in Float.random(in: -1...1, using: &random) }
-        let single = ActivationTables(cols: cols, groupSize: groupSize)
-        let batched = ActivationTables(cols: cols, groupSize: groupSize, capacity: batch)
+        let single = ActivationTables(cols: cols, groupSize: groupSize, precision: kernel.tables)
+        let batched = ActivationTables(cols: cols, groupSize: groupSize, capacity: batch, precision: kernel.tables)
         var y = [Float](repeating: 0, count: batch * rows)
         let tableTime = x.withUnsafeBufferPointer { xs in
             medianSeconds(repetitions: repetitions) { _ in single.build(xs.baseAddress!, count: 1, stride: cols) }
@@ -96,7 +98,7 @@ struct BenchKernelCommand: ParsableCommand {
 
         let bytes = copies.matrixBytes
         let report = Report(
-            isa: KernelISA.active.name, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
+            isa: KernelISA.active.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
             threads: common.threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
             readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,

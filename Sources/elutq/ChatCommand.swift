@@ -16,11 +16,12 @@ struct ChatCommand: ParsableCommand {
     @Argument(help: "A .hlq model, a GGUF file or a Hugging Face checkpoint directory.") var model: String
     @Option(help: "A system message to start the conversation with.") var system: String?
     @OptionGroup var generation: GenerationFlags
+    @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
         let generator = Generator(model: loaded, contextLength: generation.ctx, pool: pool)
         let start: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         var history = start

@@ -14,10 +14,10 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Opens a model with a clear message when it cannot be read.
-    func loadModel(_ path: String, pool: ThreadPool, exactFloat: Bool = false) throws -> LoadedModel {
+    func loadModel(_ path: String, pool: ThreadPool, arithmetic: HLQArithmetic) throws -> LoadedModel {
         log("loading \(path)")
         do {
-            return try LoadedModel.open(path, pool: pool, exactFloat: exactFloat)
+            return try LoadedModel.open(path, pool: pool, arithmetic: arithmetic)
         } catch {
             throw ValidationError("cannot load \(path): \(error)")
         }

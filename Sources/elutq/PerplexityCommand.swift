@@ -15,11 +15,12 @@ struct PerplexityCommand: ParsableCommand {
     @Option(help: "Tokens per forward pass.") var batch = 128
     @Flag(help: "For a .hlq model: compute with its weights dequantized to float32 instead of the LUT kernels.")
     var reference = false
+    @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, exactFloat: reference)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: reference ? .exactFloat : kernel.arithmetic)
         let contents: String
         do { contents = try String(contentsOfFile: text, encoding: .utf8) } catch {
             throw ValidationError("cannot read --text \(text): \(error.localizedDescription)")

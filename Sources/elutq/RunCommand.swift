@@ -45,6 +45,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
     @OptionGroup var generation: GenerationFlags
+    @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
     struct Report: Codable {
@@ -56,7 +57,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
         let generator = Generator(model: loaded, contextLength: generation.ctx, pool: pool)
         let text = chat ? generator.chatPrompt([ChatMessage(role: "user", content: prompt)]) : prompt
         let tokens = loaded.tokenizer.encode(text, parseSpecial: chat)

@@ -45,9 +45,9 @@ import TestSupport
         return Case(shape: s, quantized: q, matrix: OwnedLUTMatrix(PackedMatrix(q)), x: x)
     }
 
-    static func run(_ c: Case, threads: Int) -> [Float] {
+    static func run(_ c: Case, threads: Int, precision: TablePrecision) -> [Float] {
         let s = c.shape
-        let tables = ActivationTables(cols: s.cols, groupSize: s.groupSize, capacity: s.batch)
+        let tables = ActivationTables(cols: s.cols, groupSize: s.groupSize, capacity: s.batch, precision: precision)
         var y = [Float](repeating: .nan, count: s.batch * s.rows)
         let pool = ThreadPool(threadCount: threads)
         c.x.withUnsafeBufferPointer { tables.build($0.baseAddress!, count: s.batch, stride: s.cols, pool: pool) }
@@ -79,12 +79,14 @@ import TestSupport
 
     /// The kernel differs from the exact product of the dequantized matrix only by the rounding of the
     /// int8 tables: each lookup is off by at most half a step of its slice, and plane i's lookups are
-    /// multiplied by s_i, so |error| <= Σ_groups Σ_i |s_i| Σ_slices step / 2. A relative 1e-5 of
-    /// Σ|w||x| covers float rounding in the sums and in choosing the steps.
-    @Test(arguments: shapes)
-    func matchesFloatReferenceWithinTableRounding(shape: Shape) {
+    /// multiplied by s_i, so |error| <= Σ_groups Σ_i |s_i| Σ_slices step / 2. Precise tables round
+    /// to a 254th of that step, so their bound is 254 times tighter. A relative 1e-5 of Σ|w||x|
+    /// covers float rounding in the sums and in choosing the steps.
+    @Test(arguments: shapes, TablePrecision.allCases)
+    func matchesFloatReferenceWithinTableRounding(shape: Shape, precision: TablePrecision) {
         let c = Self.makeCase(shape, seed: UInt64(shape.rows * 31 + shape.cols))
-        let y = Self.run(c, threads: 2)
+        let y = Self.run(c, threads: 2, precision: precision)
+        let stepFraction = precision == .precise ? 1.0 / 254 : 1.0
         let q = c.quantized
         let w = q.dequantized()
         for v in 0..<shape.batch {
@@ -99,7 +101,7 @@ import TestSupport
                 for group in 0..<q.groupsPerRow {
                     let groupSteps = steps[group].reduce(0, +)
                     for i in 0..<shape.planes {
-                        bound += abs(Double(q.scales[(row * q.groupsPerRow + group) * shape.planes + i])) * groupSteps
+                        bound += abs(Double(q.scales[(row * q.groupsPerRow + group) * shape.planes + i])) * groupSteps * stepFraction
                     }
                 }
                 bound += 1e-5 * magnitude
@@ -109,18 +111,18 @@ import TestSupport
         }
     }
 
-    @Test(arguments: shapes)
-    func everyISAPathMatchesScalarExactly(shape: Shape) throws {
+    @Test(arguments: shapes, TablePrecision.allCases)
+    func everyISAPathMatchesScalarExactly(shape: Shape, precision: TablePrecision) throws {
         let c = Self.makeCase(shape, seed: UInt64(shape.cols * 17 + shape.planes))
         let original = KernelISA.active
         defer { original.force() }
         KernelISA.scalar.force()
-        let reference = Self.run(c, threads: 1)
+        let reference = Self.run(c, threads: 1, precision: precision)
         for isa in KernelISA.allCases where isa.isSupported {
             isa.force()
             for threads in [1, 2] {
-                let y = Self.run(c, threads: threads)
-                #expect(y == reference, "\(isa.name) with \(threads) threads differs on \(shape)")
+                let y = Self.run(c, threads: threads, precision: precision)
+                #expect(y == reference, "\(isa.name) with \(threads) threads differs on \(shape) with \(precision) tables")
             }
         }
     }

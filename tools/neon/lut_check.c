@@ -43,7 +43,7 @@ static int packed_bit(const uint8_t *bits, int32_t cols, int32_t planes, int32_t
     return (nibble >> t) & 1;
 }
 
-static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group_size, int32_t count) {
+static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group_size, int32_t count, int precise) {
     const int64_t nbits = elutq_bits_bytes(rows, cols, planes);
     const int64_t nparams = elutq_params_count(rows, cols, planes, group_size);
     const int32_t kp = elutq_padded_cols(cols), groups = elutq_group_count(cols, group_size);
@@ -56,13 +56,14 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
     uint8_t *tables = malloc((size_t)kp * 4 * count), *multipliers = malloc((size_t)kp / 4 * count);
     float *scales = malloc(sizeof(float) * groups * count), *sums = malloc(sizeof(float) * groups * count);
     int32_t *offsets = malloc(sizeof(int32_t) * groups * count);
+    uint8_t *residuals = precise ? malloc((size_t)kp * 4 * count) : NULL;
     for (int32_t v = 0; v < count; v++) {
         elutq_table_output out = {tables + (int64_t)v * kp * 4, multipliers + (int64_t)v * kp / 4, scales + v * groups,
-                                  offsets + v * groups, sums + v * groups};
+                                  offsets + v * groups, sums + v * groups, residuals ? residuals + (int64_t)v * kp * 4 : NULL};
         elutq_build_tables(x + v * cols, cols, group_size, out);
     }
     elutq_lut_matrix a = {bits, params, rows, cols, planes, group_size};
-    elutq_lut_tables t = {tables, multipliers, scales, offsets, sums, count, cols, group_size};
+    elutq_lut_tables t = {tables, multipliers, scales, offsets, sums, residuals, count, cols, group_size};
     const int32_t blocks = (rows + 31) / 32;
     float *reference = malloc(sizeof(float) * rows * count), *y = malloc(sizeof(float) * rows * count);
     elutq_force_isa(ELUTQ_ISA_SCALAR);
@@ -82,14 +83,16 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
                 exact += w * x[v * cols + col];
                 magnitude += fabs(w * x[v * cols + col]);
             }
-            // Each lookup is off by at most half a step of its slice, unit * multiplier / 2.
+            // Each lookup is off by at most half a step of its slice, unit * multiplier / 2 (precise
+            // tables: a 254th of that).
             for (int32_t j = 0; j < groups; j++) {
                 const uint16_t *p = params + ((int64_t)(row / 32) * groups + j) * (planes + 1) * 32;
                 const int32_t end = (j + 1) * group_size < kp ? (j + 1) * group_size : kp;
                 double steps = 0;
                 for (int32_t q = j * group_size / 4; q < end / 4; q++) steps += multipliers[(int64_t)v * kp / 4 + q];
                 for (int32_t i = 0; i < planes; i++)
-                    bound += fabs(half_to_float(p[i * 32 + row % 32])) * steps * scales[v * groups + j] / 2;
+                    bound += fabs(half_to_float(p[i * 32 + row % 32])) * steps * scales[v * groups + j] / 2
+                             / (precise ? ELUTQ_RESIDUAL_STEPS : 1);
             }
             bound += 1e-5 * magnitude;
             if (fabs(reference[v * rows + row] - exact) > bound) {
@@ -107,7 +110,9 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
             printf("  %s differs from scalar\n", elutq_isa_name(paths[p]));
         }
     }
-    printf("%s %dx%d B%d g%d M%d\n", failures ? "FAIL" : "ok  ", rows, cols, planes, group_size, count);
+    printf("%s %dx%d B%d g%d M%d%s\n", failures ? "FAIL" : "ok  ", rows, cols, planes, group_size, count,
+           precise ? " precise" : "");
+    free(residuals);
     free(bits); free(params); free(x); free(tables); free(multipliers); free(scales); free(offsets); free(sums);
     free(reference); free(y);
     return failures;
@@ -119,10 +124,10 @@ int main(void) {
         {37, 100, 1, 32, 1}, {64, 576, 2, 128, 1}, {96, 200, 3, 64, 3},
         {33, 48, 4, 32, 2}, {192, 1536, 4, 1024, 1}, {5, 1000, 2, 96, 70},
     };
-    const int total = sizeof shapes / sizeof shapes[0];
+    const int total = 2 * sizeof shapes / sizeof shapes[0];
     int failed = 0;
     for (int s = 0; s < total; s++)
-        failed += check_shape(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]) != 0;
+        failed += check_shape(shapes[s / 2][0], shapes[s / 2][1], shapes[s / 2][2], shapes[s / 2][3], shapes[s / 2][4], s % 2) != 0;
     printf("%d passed, %d failed\n", total - failed, failed);
     return failed ? 1 : 0;
 }

@@ -55,6 +55,14 @@
 //     y_r += scale[j] * (sum_i s_i * L_i) + m * sums[j]
 // and no weight is ever expanded to float. The multiply by m[q] rides on the instruction that
 // already pairs lookups into int16 (vpmaddubsw, or NEON's widening multiply-accumulate).
+//
+// Precise tables (optional): int8 tables carry about 8 bits of each slice, as int8 activations do.
+// That is within 1% of exact float on any usable model, but a destroyed model (perplexity ~10^6)
+// amplifies it past that. A second byte per entry carries what the first rounded away:
+//     R[q][p] = clamp(round(254 * (T[q][p] - unit[j] * m[q] * (U[q][p] - 128)) / (unit[j] * m[q])), ±127) + 128
+// with the same multipliers and offsets. Its lookups L'_i come from the same instructions, and
+//     y_r += (unit[j] / 254) * (sum_i s_i * (254 * L_i + L'_i)) + m * sums[j]
+// where 254 * L_i + L'_i is exact in int32 and below 2^24, so it converts to float exactly.
 #pragma once
 
 #include <stddef.h>
@@ -81,6 +89,7 @@ typedef struct elutq_lut_tables {
     const float *scales;         ///< [count][groups]
     const int32_t *offsets;      ///< [count][groups]
     const float *sums;           ///< [count][groups]
+    const uint8_t *residuals;    ///< [count][Kp / 4][16] precise tables' second bytes, or NULL
     int32_t count;            ///< number of input vectors
     int32_t cols;             ///< K, must match the matrix
     int32_t group_size;       ///< G, must match the matrix
@@ -110,9 +119,14 @@ typedef struct elutq_table_output {
     float *scales;         ///< one per group
     int32_t *offsets;      ///< one per group
     float *sums;           ///< one per group
+    uint8_t *residuals;    ///< Kp * 4 bytes for precise tables, or NULL for plain int8 tables
 } elutq_table_output;
 
-/// Build the tables, multipliers and per-group values for one input vector x[cols].
+/// The residual bytes' steps per step of the first byte (precise tables, above).
+#define ELUTQ_RESIDUAL_STEPS 254
+
+/// Build the tables, multipliers and per-group values for one input vector x[cols] (and the
+/// residual bytes when out.residuals is set).
 void elutq_build_tables(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 
 /// y[v * ldy + row] = (A x_v)[row] for every input vector v and the rows of row blocks
