@@ -27,4 +27,16 @@ public struct Hessian: Sendable {
         accumulator.add(inputs, pool: pool)
         self = accumulator.hessian
     }
+
+    /// `H + fraction · mean(diag H) · I`: the ridge that keeps a fit from leaning on directions the
+    /// calibration inputs barely visit.
+    public func dampened(by fraction: Double) -> Hessian {
+        guard fraction > 0 else { return self }
+        var copy = self
+        var trace = 0.0
+        for i in 0..<cols { trace += Double(values[i * cols + i]) }
+        let added = Float(fraction * trace / Double(max(cols, 1)))
+        for i in 0..<cols { copy.values[i * cols + i] += added }
+        return copy
+    }
 }

@@ -108,6 +108,9 @@ struct CalibrationFlags: ParsableArguments {
     @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
     @Flag(name: .customLong("no-refit"), help: "Skip the closed-form refit of scales and midpoints.") var noRefit = false
     @Option(help: "GPTQ dampening, a fraction of the Hessian's mean diagonal.") var dampening = 0.01
+    @Option(name: .customLong("refit-dampening"),
+            help: "The refit's dampening, a fraction of the Hessian's mean diagonal (weighs the plain weight error too).")
+    var refitDampening = 0.03
     @Option(name: .customLong("target-bpw"), help: ArgumentHelp(
         "Mixed precision: average at most this many stored bits per linear weight (scales and midpoints included).",
         discussion: "Per block, every HLQ layer is quantized at 2, 3 and 4 bits and the widths with the least total "
@@ -117,6 +120,7 @@ struct CalibrationFlags: ParsableArguments {
     func validate() throws {
         guard chunks > 0, length >= 16 else { throw ValidationError("--calibration-chunks must be positive and --calibration-length at least 16") }
         guard dampening >= 0 else { throw ValidationError("--dampening must not be negative") }
+        guard refitDampening >= 0 else { throw ValidationError("--refit-dampening must not be negative") }
         if let target = targetBitsPerWeight {
             guard !calibrate.isEmpty else { throw ValidationError("--target-bpw needs --calibrate: the layers' errors are measured on it") }
             guard target.isFinite, target > 0 else { throw ValidationError("--target-bpw must be a positive number of bits") }
@@ -139,6 +143,7 @@ struct CalibrationFlags: ParsableArguments {
         options.actOrder = actOrder
         options.refit = !noRefit
         options.dampening = dampening
+        options.refitDampening = refitDampening
         options.targetBitsPerWeight = targetBitsPerWeight
         return options
     }

@@ -35,6 +35,22 @@ import TestSupport
         #expect((0..<cols).allSatisfy { i in (0..<cols).allSatisfy { h.values[i * cols + $0] == h.values[$0 * cols + i] } })
     }
 
+    /// The ridge adds the same fraction of the mean diagonal to every diagonal entry, and nothing else.
+    @Test func dampenedAddsToTheDiagonalOnly() {
+        let cols = 40
+        let x = SyntheticLayer.inputs(samples: 100, cols: cols, seed: 3)
+        let h = x.withUnsafeBufferPointer { Hessian(inputs: $0, cols: cols, pool: ThreadPool(threadCount: 1)) }
+        let meanDiagonal = (0..<cols).reduce(0.0) { $0 + Double(h.values[$1 * cols + $1]) } / Double(cols)
+        let d = h.dampened(by: 0.03)
+        for i in 0..<cols {
+            for j in 0..<cols {
+                let added = Double(d.values[i * cols + j]) - Double(h.values[i * cols + j])
+                #expect(abs(added - (i == j ? 0.03 * meanDiagonal : 0)) <= 1e-6 * meanDiagonal, "(\(i), \(j))")
+            }
+        }
+        #expect(h.dampened(by: 0).values == h.values)
+    }
+
     @Test func batchesAddUp() {
         let cols = 96
         let x = SyntheticLayer.inputs(samples: 650, cols: cols, seed: 2)
