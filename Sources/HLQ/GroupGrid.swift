@@ -86,13 +86,6 @@ struct GroupGrid {
         }
     }
 
-    /// The largest distance from a weight to its nearest grid value.
-    func largestError(_ weights: UnsafeBufferPointer<Float>) -> Float {
-        var largest: Float = 0
-        for w in weights { largest = max(largest, abs(w - nearest(w).value)) }
-        return largest
-    }
-
     /// Assigns every weight its nearest pattern and returns the summed squared error, each weight's
     /// term multiplied by its `importance` when given (GPTQ's cost of an error in that column).
     ///

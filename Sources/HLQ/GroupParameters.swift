@@ -18,4 +18,9 @@ struct GroupParameters {
         for i in 0..<planes { z -= 0.5 * scales[i] }
         return z
     }
+
+    /// The same scales with the grid moved so that its value nearest 0 becomes 0.
+    func shiftedToKeepZero(planes: Int) -> GroupParameters {
+        GroupParameters(scales: scales, midpoint: midpoint - grid(planes: planes).nearest(0).value)
+    }
 }

@@ -6,17 +6,10 @@ public enum Quantizer {
     ///
     /// Groups are independent, so the result is the same bytes whatever the thread count.
     ///
-    /// With `boundedByUniform` (for `.hlq`), a group keeps its HLQ grid only if no weight ends up
-    /// farther from its value than under the uniform min-max grid, and stores the uniform grid
-    /// otherwise. Without data there is no output error to compare, and the mean-squared-optimal
-    /// grid buys its lower error by clipping a group's extremes: on SmolLM2 at 3 bits g128 it
-    /// halves the weights' error yet scores a perplexity of 238 against uniform's 104 on GPL-3.
-    /// Weighting the fit by |w| or w² (as llama.cpp's k-quants do without an importance matrix)
-    /// made it far worse (8662, 16798), and so did weighting the small weights up (2040); bounding
-    /// the largest error by uniform's brought it to 115.
+    /// HLQ groups keep 0 on their grid (see `HLQFit`): without data to feed an error forward, the
+    /// weights near 0 must stay exactly 0.
     public static func quantize(_ weights: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
-                                planes: Int, groupSize: Int, method: QuantizationMethod,
-                                boundedByUniform: Bool = false, pool: ThreadPool) -> QuantizedMatrix {
+                                planes: Int, groupSize: Int, method: QuantizationMethod, pool: ThreadPool) -> QuantizedMatrix {
         precondition(weights.count == rows * cols, "weights must hold rows * cols values")
         var result = QuantizedMatrix(rows: rows, cols: cols, planes: planes, groupSize: groupSize)
         let groups = result.groupsPerRow
@@ -34,12 +27,7 @@ public enum Quantizer {
                                     let parameters: GroupParameters
                                     switch method {
                                     case .hlq:
-                                        let hlq = HLQFit.parameters(slice, planes: planes, scratch: scratchSlice)
-                                        let uniform = boundedByUniform ? UniformFit.parameters(slice, planes: planes) : nil
-                                        parameters = uniform.map {
-                                            hlq.grid(planes: planes).largestError(slice) <= $0.grid(planes: planes).largestError(slice)
-                                                ? hlq : $0
-                                        } ?? hlq
+                                        parameters = HLQFit.parameters(slice, planes: planes, keepingZero: true, scratch: scratchSlice)
                                     case .uniform: parameters = UniformFit.parameters(slice, planes: planes)
                                     }
                                     let target = UnsafeMutableBufferPointer(rebasing: patterns[begin..<(begin + count)])

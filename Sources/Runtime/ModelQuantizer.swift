@@ -105,11 +105,8 @@ public struct ModelQuantizer: Sendable {
             let (cols, rows) = (shape[0], shape[1])
             if case .hlq(let bits, let groupSize) = type {
                 let method: QuantizationMethod = recipe.method == .uniform ? .uniform : .hlq
-                // The uniform bound pays at 3 and 4 bits (SmolLM2 on GPL-3: 238 -> 115, 25.6 -> 24.4) but
-                // not at 2, where it raised an already destroyed model's perplexity from 1.8e5 to 3.7e6.
                 let q = floats.withUnsafeBufferPointer {
-                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method,
-                                       boundedByUniform: bits >= 3, pool: pool)
+                    Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: method, pool: pool)
                 }
                 return .hlq(PackedMatrix(q))
             }
