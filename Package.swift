@@ -48,6 +48,7 @@ let package = Package(
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),

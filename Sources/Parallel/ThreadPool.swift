@@ -9,6 +9,10 @@ import Synchronization
 /// job usually follows within microseconds, and then block, so an idle pool costs no CPU and a busy
 /// machine does not turn spinning into milliseconds of lost time.
 ///
+/// Work is handed out in pieces that participants claim from a shared counter (`parallelFor`,
+/// `claimPieces`), not split evenly in advance: when the host takes a core away from one worker for
+/// a while, the others take over its unclaimed pieces instead of the whole step waiting for it.
+///
 /// One caller at a time: `run` must not be called concurrently or from inside a job.
 public final class ThreadPool: @unchecked Sendable {
     /// Participants in every job, the caller included.
@@ -23,6 +27,8 @@ public final class ThreadPool: @unchecked Sendable {
     private let callerWaiting = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
+    /// The next unclaimed piece of the current `claimPieces` job.
+    private let nextPiece = Atomic<Int>(0)
     /// The current job; written before the generation bump that publishes it.
     private var job: ((Int) -> Void)?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -88,16 +94,32 @@ public final class ThreadPool: @unchecked Sendable {
         running.store(false, ordering: .releasing)
     }
 
-    /// Splits `0..<count` into one contiguous range per participant and runs `body` on each non-empty range.
+    /// How many pieces per participant `parallelFor` cuts work into: enough that a stalled
+    /// participant's share is soon taken over, few enough that claiming costs nothing measurable.
+    public static let piecesPerParticipant = 4
+
+    /// Runs `body` on pieces of `0..<count`, claimed by the participants until none are left, so
+    /// that every index is in exactly one piece.
     public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
-        let participants = min(threadCount, count)
-        if participants <= 1 {
-            if count > 0 { body(0..<count) }
+        let pieces = min(count, threadCount * Self.piecesPerParticipant)
+        claimPieces(pieces) { _, piece in body(Self.share(of: count, participant: piece, participants: pieces)) }
+    }
+
+    /// Runs `body(participant, piece)` once for every piece in `0..<pieces`; each participant claims
+    /// the next unclaimed piece until none are left. With one piece or one thread it all runs on the caller.
+    public func claimPieces(_ pieces: Int, _ body: (_ participant: Int, _ piece: Int) -> Void) {
+        if pieces <= 0 { return }
+        if threadCount == 1 || pieces == 1 {
+            for piece in 0..<pieces { body(0, piece) }
             return
         }
+        nextPiece.store(0, ordering: .relaxed)
         run { participant in
-            let range = Self.share(of: count, participant: participant, participants: threadCount)
-            if !range.isEmpty { body(range) }
+            while true {
+                let piece = nextPiece.add(1, ordering: .relaxed).oldValue
+                if piece >= pieces { return }
+                body(participant, piece)
+            }
         }
     }
 

@@ -248,3 +248,40 @@ final class QuantizedModels: @unchecked Sendable {
         #expect(throws: CalibrationError.textTooShort(tokens: 6, chunkLength: 512)) { try short.calibrationChunks() }
     }
 }
+
+/// `elutq ppl --kl-reference` on the real SmolLM2: two chunks of GPL-3 scored by a model and its reference.
+@Suite(.serialized) struct DivergenceModelTests {
+    static func compare(_ path: String, with referencePath: String, text: String) throws -> Perplexity.Result {
+        let pool = ThreadPool(threadCount: 2)
+        let model = try LoadedModel.open(path, pool: pool, arithmetic: .lut(.precise))
+        let reference = try LoadedModel.open(referencePath, pool: pool, arithmetic: .lut(.precise))
+        let tokens = Array(model.tokenizer.encode(text).prefix(1024))
+        return try Perplexity.evaluate(Transformer(weights: model.weights, contextLength: 512, maxBatch: 128, pool: pool),
+                                       reference: Transformer(weights: reference.weights, contextLength: 512, maxBatch: 128, pool: pool),
+                                       tokens: tokens, context: 512, bos: nil)
+    }
+
+    @Test func aModelDoesNotDivergeFromItself() throws {
+        let models = try QuantizedModels.shared.get()
+        let result = try Self.compare(models.fourBit, with: models.fourBit, text: models.text)
+        let divergence = try #require(result.divergence)
+        #expect(divergence.meanKL == 0 && divergence.maxKL == 0)
+        #expect(divergence.sameTopToken == 1)
+        #expect(divergence.referencePPL == result.ppl)
+    }
+
+    /// The destroyed 2-bit RTN model must be much further from the float model than the 4-bit one,
+    /// and agree with it on the top token less often; the reference's own perplexity must not
+    /// depend on which model it is compared with.
+    @Test func aDestroyedModelDivergesMoreThanAGoodOne() throws {
+        let models = try QuantizedModels.shared.get()
+        let float = try realModelPath()
+        let good = try #require(try Self.compare(models.fourBit, with: float, text: models.text).divergence)
+        let destroyed = try #require(try Self.compare(models.twoBit, with: float, text: models.text).divergence)
+        #expect(good.meanKL > 0)
+        #expect(destroyed.meanKL > 5 * good.meanKL, "KL 4-bit \(good.meanKL), 2-bit RTN \(destroyed.meanKL)")
+        #expect(good.sameTopToken > destroyed.sameTopToken)
+        #expect(good.referencePPL == destroyed.referencePPL)
+        #expect(good.p99KL <= good.maxKL && good.meanKL <= good.maxKL)
+    }
+}

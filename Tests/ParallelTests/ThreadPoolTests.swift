@@ -1,0 +1,61 @@
+import Foundation
+import Parallel
+import Synchronization
+import Testing
+
+/// The fork-join pool: every index runs exactly once, and claimed pieces flow away from a stalled participant.
+@Suite struct ThreadPoolTests {
+    /// Counts how often each index was visited, from any thread.
+    final class Visits: Sendable {
+        let counts: Mutex<[Int]>
+        init(_ count: Int) { counts = Mutex(Array(repeating: 0, count: count)) }
+        func visit(_ i: Int) { counts.withLock { $0[i] += 1 } }
+        var all: [Int] { counts.withLock { $0 } }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func parallelForVisitsEveryIndexOnce(threads: Int) {
+        let pool = ThreadPool(threadCount: threads)
+        for count in [0, 1, 2, 7, 8, 9, 100, 1031] {
+            let visits = Visits(count)
+            pool.parallelFor(count) { range in range.forEach(visits.visit) }
+            #expect(visits.all == Array(repeating: 1, count: count), "count \(count)")
+        }
+    }
+
+    @Test func runGivesEveryParticipantOneCall() {
+        let pool = ThreadPool(threadCount: 3)
+        let visits = Visits(3)
+        for _ in 0..<1000 { pool.run(visits.visit) }
+        #expect(visits.all == [1000, 1000, 1000])
+    }
+
+    /// The worker sleeps in its first piece, as when the host takes its core away; the caller, which
+    /// waits until then, must take every remaining piece instead of leaving a fixed half to it.
+    @Test func piecesFlowAwayFromAStalledParticipant() {
+        let pool = ThreadPool(threadCount: 2)
+        let pieces = 64
+        let owner = Visits(pieces * 2)  // owner.counts[piece * 2 + participant]
+        let stalled = Atomic<Bool>(false)
+        pool.claimPieces(pieces) { participant, piece in
+            owner.visit(piece * 2 + participant)
+            if participant == 1 && !stalled.exchange(true, ordering: .relaxed) { usleep(200_000) }
+            while participant == 0 && !stalled.load(ordering: .relaxed) { sched_yield() }
+        }
+        let counts = owner.all
+        let byParticipant = (0..<2).map { p in stride(from: p, to: counts.count, by: 2).reduce(0) { $0 + counts[$1] } }
+        #expect(byParticipant[0] + byParticipant[1] == pieces)
+        #expect((0..<pieces).allSatisfy { counts[$0 * 2] + counts[$0 * 2 + 1] == 1 })
+        #expect(byParticipant[1] == 1, "the stalled participant ran \(byParticipant[1]) pieces")
+    }
+
+    @Test func claimPiecesWithOneThreadRunsInOrderOnTheCaller() {
+        let pool = ThreadPool(threadCount: 1)
+        var order: [Int] = []
+        pool.claimPieces(5) { participant, piece in
+            #expect(participant == 0)
+            order.append(piece)
+        }
+        #expect(order == [0, 1, 2, 3, 4])
+    }
+}
