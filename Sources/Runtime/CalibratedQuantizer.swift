@@ -151,14 +151,21 @@ public struct CalibratedQuantizer: Sendable {
         return linearWeights > 0 ? linearBits / linearWeights : 0
     }
 
-    /// The calibration text, tokenized and cut into whole chunks.
+    /// The calibration text, tokenized and cut into whole chunks. When it holds more than
+    /// `chunkCount`, the chunks are taken evenly spaced over the whole of it, not from its start:
+    /// several files are joined into one text, and the first chunks alone would leave the last
+    /// files out.
     public func calibrationChunks() throws -> [ArraySlice<Int32>] {
         guard !options.text.isEmpty else { throw CalibrationError.emptyText }
         let tokenizer = try Tokenizer(spec: base.source.tokenizer)
         let tokens = tokenizer.encode(options.text)
-        let count = min(options.chunkCount, tokens.count / options.chunkLength)
+        let available = tokens.count / options.chunkLength
+        let count = min(options.chunkCount, available)
         guard count > 0 else { throw CalibrationError.textTooShort(tokens: tokens.count, chunkLength: options.chunkLength) }
-        return (0..<count).map { tokens[($0 * options.chunkLength)..<(($0 + 1) * options.chunkLength)] }
+        return (0..<count).map { i in
+            let chunk = i * available / count
+            return tokens[(chunk * options.chunkLength)..<((chunk + 1) * options.chunkLength)]
+        }
     }
 
     /// H = 2·XᵀX of each linear input, over every calibration chunk, with the block as it is now.

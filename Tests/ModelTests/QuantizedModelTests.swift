@@ -247,6 +247,26 @@ final class QuantizedModels: @unchecked Sendable {
         let short = CalibratedQuantizer(source: source, recipe: recipe, options: options)
         #expect(throws: CalibrationError.textTooShort(tokens: 6, chunkLength: 512)) { try short.calibrationChunks() }
     }
+
+    /// Joined files hold more chunks than asked for: the chunks must reach the last file too.
+    @Test func calibrationChunksSpanTheWholeText() throws {
+        let source = try GGUFModelSource(path: try realModelPath())
+        let recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        let texts = try ["Apache-2.0", "GFDL-1.3", "MPL-2.0"].map {
+            try String(contentsOfFile: "/usr/share/common-licenses/\($0)", encoding: .utf8)
+        }
+        var options = CalibrationOptions(text: texts.joined(separator: "\n\n"), textName: "three licences")
+        options.chunkCount = 4
+        let chunks = try CalibratedQuantizer(source: source, recipe: recipe, options: options).calibrationChunks()
+        let tokens = try Tokenizer(spec: source.tokenizer).encode(options.text)
+        let available = tokens.count / options.chunkLength
+        #expect(available > 2 * options.chunkCount, "the texts hold \(available) chunks")
+        #expect(chunks.count == 4)
+        #expect(chunks.allSatisfy { $0.count == options.chunkLength })
+        #expect(chunks.first!.startIndex == 0)
+        #expect(chunks.last!.startIndex >= (available - available / 4 - 1) * options.chunkLength, "the last chunk starts at \(chunks.last!.startIndex)")
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.endIndex <= $1.startIndex }, "chunks overlap or are out of order")
+    }
 }
 
 /// `elutq ppl --kl-reference` on the real SmolLM2: two chunks of GPL-3 scored by a model and its reference.
