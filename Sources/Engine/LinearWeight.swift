@@ -43,15 +43,13 @@ public enum LinearWeight: @unchecked Sendable {
             precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
             return product.weight.prepare(input, pool: pool)
         }
-        // Each product's work units cut into pieces, which the participants claim one at a time.
-        let piecesPerProduct = products.map { min($0.weight.workUnits, pool.threadCount * ThreadPool.piecesPerParticipant) }
-        let firstPiece = piecesPerProduct.reduce(into: [0]) { $0.append($0.last! + $1) }
-        pool.claimPieces(firstPiece.last!) { _, piece in
-            var p = 0
-            while piece >= firstPiece[p + 1] { p += 1 }
-            let product = products[p], units = ThreadPool.share(of: product.weight.workUnits, participant: piece - firstPiece[p],
-                                                                participants: piecesPerProduct[p])
-            product.weight.compute(units, input: input, prepared: prepared[p], into: product.y, ldy: product.ldy)
+        // One piece per product and participant: each product's work units split evenly, the
+        // pieces claimed by whichever participant comes first (a held-up one loses its pieces).
+        let participants = pool.threadCount
+        pool.claimPieces(products.count * participants) { _, piece in
+            let product = products[piece / participants], prepared = prepared[piece / participants]
+            let units = ThreadPool.share(of: product.weight.workUnits, participant: piece % participants, participants: participants)
+            if !units.isEmpty { product.weight.compute(units, input: input, prepared: prepared, into: product.y, ldy: product.ldy) }
         }
     }
 

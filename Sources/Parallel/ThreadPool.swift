@@ -4,33 +4,43 @@ import Synchronization
 
 /// A fork-join pool of OS threads, cheap enough for the ~200 parallel matrix calls of one decode step.
 ///
-/// `run` hands the same body to every participant; the calling thread is participant 0, so a pool of
-/// two threads starts only one worker. After a job, workers spin for a bounded time, because the next
-/// job usually follows within microseconds, and then block, so an idle pool costs no CPU and a busy
-/// machine does not turn spinning into milliseconds of lost time.
+/// A job is a number of pieces; every participant, the calling thread included, claims the next
+/// unclaimed piece until none are left, and the caller returns once every claimed piece is done.
+/// It does not wait for a worker that never claimed one: when the host takes a core away from a
+/// worker, the caller does that worker's pieces itself instead of the whole step waiting until the
+/// worker runs again. A pool of two threads starts only one worker. After a job, workers spin for
+/// a bounded time, because the next job usually follows within microseconds, and then block, so an
+/// idle pool costs no CPU.
 ///
-/// Work is handed out in pieces that participants claim from a shared counter (`parallelFor`,
-/// `claimPieces`), not split evenly in advance: when the host takes a core away from one worker for
-/// a while, the others take over its unclaimed pieces instead of the whole step waiting for it.
-///
-/// One caller at a time: `run` must not be called concurrently or from inside a job.
+/// One caller at a time: jobs must not be started concurrently or from inside a job.
 public final class ThreadPool: @unchecked Sendable {
     /// Participants in every job, the caller included.
     public let threadCount: Int
 
     /// How many relax hints a worker spins through before it blocks (a few hundred microseconds).
     private static let spinLimit = 1 << 14
+    /// A claim ticket packs the low 32 bits of the job's generation, its piece count and the next
+    /// piece, so that a worker arriving late can never claim a piece of a job other than the one
+    /// it saw (unless it slept through 2^32 jobs).
+    private static let pieceBits = 16
+    private static let pieceMask = (1 << pieceBits) - 1
+    private static let generationMask = (1 << 32) - 1
+    /// The most pieces one job may have.
+    public static let maxPieces = pieceMask
 
+    /// Bumped to publish each job (and once more at shutdown).
     private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    /// (generation << 32) | (pieces << 16) | next unclaimed piece, of the current job.
+    private let ticket = Atomic<Int>(0)
+    /// Claimed or unclaimed pieces of the current job that are not finished yet.
+    private let remaining = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let callerWaiting = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
-    /// The next unclaimed piece of the current `claimPieces` job.
-    private let nextPiece = Atomic<Int>(0)
-    /// The current job; written before the generation bump that publishes it.
-    private var job: ((Int) -> Void)?
+    /// The current job's body, (participant, piece); written before the ticket that publishes it,
+    /// and valid until its last piece is finished.
+    private var job: ((Int, Int) -> Void)?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -70,57 +80,46 @@ public final class ThreadPool: @unchecked Sendable {
         done.deallocate()
     }
 
-    /// Runs `body(participant)` once for every participant in `0..<threadCount` and returns when all are done.
+    /// Runs `body(i)` once for every `i` in `0..<threadCount` and returns when all are done. Each
+    /// `i` is a piece, not a thread: a participant may run several when another is held up.
     public func run(_ body: (Int) -> Void) {
-        if threadCount == 1 {
-            body(0)
-            return
-        }
-        let wasRunning = running.exchange(true, ordering: .acquiring)
-        precondition(!wasRunning, "ThreadPool.run is not reentrant")
-        withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(wake)
-                pthread_mutex_unlock(mutex)
-            }
-            escapable(0)
-            waitForWorkers()
-            job = nil
-        }
-        running.store(false, ordering: .releasing)
+        claimPieces(threadCount) { _, piece in body(piece) }
     }
 
-    /// How many pieces per participant `parallelFor` cuts work into: enough that a stalled
-    /// participant's share is soon taken over, few enough that claiming costs nothing measurable.
-    public static let piecesPerParticipant = 4
-
-    /// Runs `body` on pieces of `0..<count`, claimed by the participants until none are left, so
-    /// that every index is in exactly one piece.
+    /// Splits `0..<count` into one contiguous range per participant and runs `body` on each non-empty range.
     public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
-        let pieces = min(count, threadCount * Self.piecesPerParticipant)
+        let pieces = min(threadCount, count)
         claimPieces(pieces) { _, piece in body(Self.share(of: count, participant: piece, participants: pieces)) }
     }
 
-    /// Runs `body(participant, piece)` once for every piece in `0..<pieces`; each participant claims
-    /// the next unclaimed piece until none are left. With one piece or one thread it all runs on the caller.
+    /// Runs `body(participant, piece)` once for every piece in `0..<pieces`, each claimed by
+    /// whichever participant comes for it first, and returns when every piece is done.
     public func claimPieces(_ pieces: Int, _ body: (_ participant: Int, _ piece: Int) -> Void) {
+        precondition(pieces <= Self.maxPieces, "a job has at most \(Self.maxPieces) pieces")
         if pieces <= 0 { return }
         if threadCount == 1 || pieces == 1 {
             for piece in 0..<pieces { body(0, piece) }
             return
         }
-        nextPiece.store(0, ordering: .relaxed)
-        run { participant in
-            while true {
-                let piece = nextPiece.add(1, ordering: .relaxed).oldValue
-                if piece >= pieces { return }
-                body(participant, piece)
+        let wasRunning = running.exchange(true, ordering: .acquiring)
+        precondition(!wasRunning, "ThreadPool jobs are not reentrant")
+        withoutActuallyEscaping(body) { escapable in
+            job = escapable
+            remaining.store(pieces, ordering: .sequentiallyConsistent)
+            let current = generation.load(ordering: .relaxed) + 1
+            ticket.store((current & Self.generationMask) << (2 * Self.pieceBits) | pieces << Self.pieceBits,
+                         ordering: .sequentiallyConsistent)
+            generation.store(current, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(wake)
+                pthread_mutex_unlock(mutex)
             }
+            work(participant: 0, generation: current)
+            waitForPieces()
+            job = nil
         }
+        running.store(false, ordering: .releasing)
     }
 
     /// The contiguous share of `0..<count` that a participant takes when work is split evenly.
@@ -130,9 +129,28 @@ public final class ThreadPool: @unchecked Sendable {
         return begin..<(begin + base + (participant < extra ? 1 : 0))
     }
 
-    private func waitForWorkers() {
+    /// Claims and runs pieces of job `generation` until it has none left (or is over).
+    private func work(participant: Int, generation: Int) {
+        while true {
+            let claimed = ticket.load(ordering: .sequentiallyConsistent)
+            let piece = claimed & Self.pieceMask, pieces = (claimed >> Self.pieceBits) & Self.pieceMask
+            guard claimed >> (2 * Self.pieceBits) == generation & Self.generationMask, piece < pieces else { return }
+            guard ticket.compareExchange(expected: claimed, desired: claimed + 1,
+                                         ordering: .sequentiallyConsistent).exchanged else { continue }
+            // The claim holds the job open: its body stays valid until this piece is counted.
+            perform(participant: participant, piece: piece)
+            if remaining.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
+                && participant != 0 && callerWaiting.load(ordering: .sequentiallyConsistent) {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
+        }
+    }
+
+    private func waitForPieces() {
         var spins = 0
-        while pending.load(ordering: .sequentiallyConsistent) != 0 {
+        while remaining.load(ordering: .sequentiallyConsistent) != 0 {
             if spins < Self.spinLimit {
                 elutq_cpu_relax()
                 spins += 1
@@ -140,7 +158,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             pthread_mutex_lock(mutex)
             callerWaiting.store(true, ordering: .sequentiallyConsistent)
-            while pending.load(ordering: .sequentiallyConsistent) != 0 {
+            while remaining.load(ordering: .sequentiallyConsistent) != 0 {
                 pthread_cond_wait(done, mutex)
             }
             callerWaiting.store(false, ordering: .sequentiallyConsistent)
@@ -170,21 +188,15 @@ public final class ThreadPool: @unchecked Sendable {
             }
             if shuttingDown.load(ordering: .sequentiallyConsistent) { return }
             seen = current
-            perform(index: index)
-            if pending.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
-                && callerWaiting.load(ordering: .sequentiallyConsistent) {
-                pthread_mutex_lock(mutex)
-                pthread_cond_signal(done)
-                pthread_mutex_unlock(mutex)
-            }
+            work(participant: index, generation: current)
         }
     }
 
-    /// Kept out of line so the worker's reference to the job is released before it reports completion,
-    /// which `withoutActuallyEscaping` in `run` checks.
+    /// Kept out of line so the worker's reference to the job is released before the piece is
+    /// counted as done, which `withoutActuallyEscaping` in `claimPieces` checks.
     @inline(never)
-    private func perform(index: Int) {
-        job!(index)
+    private func perform(participant: Int, piece: Int) {
+        job!(participant, piece)
     }
 }
 

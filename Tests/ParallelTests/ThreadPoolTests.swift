@@ -23,6 +23,21 @@ import Testing
         }
     }
 
+    /// Many short jobs of different sizes back to back, as a decode step makes them: a worker that
+    /// arrives late to a finished job must never run a piece of it, or of the next one, twice.
+    @Test func backToBackJobsRunEachPieceOnce() {
+        let pool = ThreadPool(threadCount: 2)
+        for job in 0..<20_000 {
+            let pieces = 1 + job % 5
+            let visits = Visits(pieces)
+            pool.claimPieces(pieces) { _, piece in visits.visit(piece) }
+            if visits.all != Array(repeating: 1, count: pieces) {
+                Issue.record("job \(job): pieces ran \(visits.all) times")
+                return
+            }
+        }
+    }
+
     @Test func runGivesEveryParticipantOneCall() {
         let pool = ThreadPool(threadCount: 3)
         let visits = Visits(3)
