@@ -100,9 +100,11 @@ struct QuantizeCommand: ParsableCommand {
 
 /// The options of `elutq quantize --calibrate`.
 struct CalibrationFlags: ParsableArguments {
-    @Option(help: "Calibrate GPTQ on this text file (not the evaluation text); repeat to join several.")
+    @Option(help: ArgumentHelp(
+        "Calibrate GPTQ on this text file (not the evaluation text); repeat to join several.",
+        discussion: "For a chat model, add the model's own answers (`elutq chat-transcripts`): calibrated on other text alone, it drifts furthest from the original on chat."))
     var calibrate: [String] = []
-    @Option(name: .customLong("calibration-chunks"), help: "Most calibration chunks.") var chunks = 16
+    @Option(name: .customLong("calibration-chunks"), help: "Most calibration chunks, taken evenly over the joined texts.") var chunks = 16
     @Option(name: .customLong("calibration-length"), help: "Tokens per calibration chunk.") var length = 512
     @Flag(name: .customLong("true-sequential"), help: "Re-collect Hessians after q/k/v, o and gate/up.") var trueSequential = false
     @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
