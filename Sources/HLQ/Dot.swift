@@ -2,12 +2,24 @@
 /// fits and the refit's reductions, and of attention and RMSNorm (large products go through the C GEMMs).
 @inlinable @inline(__always)
 public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var lanes = SIMD8<Float>.zero
+    dot(a, b, count, lanes: SIMD8<Float>.self)
+}
+
+/// Σ a[k] b[k] over `count` doubles, four lanes at a time: the Cholesky factor's inner products.
+@inlinable @inline(__always)
+public func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
+    dot(a, b, count, lanes: SIMD4<Double>.self)
+}
+
+/// Σ a[k] b[k] in `Lanes.scalarCount` independent sums, so the additions overlap, then the tail.
+@inlinable @inline(__always)
+func dot<Lanes: SIMD>(_ a: UnsafePointer<Lanes.Scalar>, _ b: UnsafePointer<Lanes.Scalar>, _ count: Int,
+                      lanes _: Lanes.Type) -> Lanes.Scalar where Lanes.Scalar: FloatingPoint {
+    var lanes = Lanes()
     var k = 0
-    while k + 8 <= count {
-        lanes += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self)
-        k += 8
+    while k + Lanes.scalarCount <= count {
+        lanes += UnsafeRawPointer(a + k).loadUnaligned(as: Lanes.self) * UnsafeRawPointer(b + k).loadUnaligned(as: Lanes.self)
+        k += Lanes.scalarCount
     }
     var sum = lanes.sum()
     while k < count {

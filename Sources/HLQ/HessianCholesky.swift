@@ -154,22 +154,4 @@ enum HessianCholesky {
             for i in 0..<(n * n) { inverse[i] = Float(x[i]) }
         }
     }
-
-    /// Σ a[k] b[k] in Double, four independent sums so the additions overlap.
-    @inline(__always)
-    private static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ count: Int) -> Double {
-        var lanes = SIMD4<Double>.zero
-        var k = 0
-        while k + 4 <= count {
-            lanes += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD4<Double>.self)
-                * UnsafeRawPointer(b + k).loadUnaligned(as: SIMD4<Double>.self)
-            k += 4
-        }
-        var sum = lanes.sum()
-        while k < count {
-            sum += a[k] * b[k]
-            k += 1
-        }
-        return sum
-    }
 }
