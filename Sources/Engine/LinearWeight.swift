@@ -46,7 +46,7 @@ public enum LinearWeight: @unchecked Sendable {
         // One piece per product and participant: each product's work units split evenly, the
         // pieces claimed by whichever participant comes first (a held-up one loses its pieces).
         let participants = pool.threadCount
-        pool.claimPieces(products.count * participants) { _, piece in
+        pool.claimPieces(products.count * participants) { piece in
             let product = products[piece / participants], prepared = prepared[piece / participants]
             let units = ThreadPool.share(of: product.weight.workUnits, participant: piece % participants, participants: participants)
             if !units.isEmpty { product.weight.compute(units, input: input, prepared: prepared, into: product.y, ldy: product.ldy) }

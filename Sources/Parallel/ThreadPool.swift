@@ -38,9 +38,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let callerWaiting = Atomic<Bool>(false)
     private let shuttingDown = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
-    /// The current job's body, (participant, piece); written before the ticket that publishes it,
+    /// The current job's body, called with a piece; written before the ticket that publishes it,
     /// and valid until its last piece is finished.
-    private var job: ((Int, Int) -> Void)?
+    private var job: ((Int) -> Void)?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -52,12 +52,12 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(done, nil)
-        for index in 1..<self.threadCount {
-            let context = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+        for _ in 1..<self.threadCount {
+            let context = Unmanaged.passRetained(WorkerStart(pool: self)).toOpaque()
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
-                start.pool.workerLoop(index: start.index)
+                start.pool.workerLoop()
                 return nil
             }, context)
             precondition(status == 0, "pthread_create failed with \(status)")
@@ -83,22 +83,22 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(i)` once for every `i` in `0..<threadCount` and returns when all are done. Each
     /// `i` is a piece, not a thread: a participant may run several when another is held up.
     public func run(_ body: (Int) -> Void) {
-        claimPieces(threadCount) { _, piece in body(piece) }
+        claimPieces(threadCount, body)
     }
 
     /// Splits `0..<count` into one contiguous range per participant and runs `body` on each non-empty range.
     public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
         let pieces = min(threadCount, count)
-        claimPieces(pieces) { _, piece in body(Self.share(of: count, participant: piece, participants: pieces)) }
+        claimPieces(pieces) { piece in body(Self.share(of: count, participant: piece, participants: pieces)) }
     }
 
-    /// Runs `body(participant, piece)` once for every piece in `0..<pieces`, each claimed by
-    /// whichever participant comes for it first, and returns when every piece is done.
-    public func claimPieces(_ pieces: Int, _ body: (_ participant: Int, _ piece: Int) -> Void) {
+    /// Runs `body(piece)` once for every piece in `0..<pieces`, each claimed by whichever
+    /// participant comes for it first, and returns when every piece is done.
+    public func claimPieces(_ pieces: Int, _ body: (_ piece: Int) -> Void) {
         precondition(pieces <= Self.maxPieces, "a job has at most \(Self.maxPieces) pieces")
         if pieces <= 0 { return }
         if threadCount == 1 || pieces == 1 {
-            for piece in 0..<pieces { body(0, piece) }
+            for piece in 0..<pieces { body(piece) }
             return
         }
         let wasRunning = running.exchange(true, ordering: .acquiring)
@@ -115,7 +115,7 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_cond_broadcast(wake)
                 pthread_mutex_unlock(mutex)
             }
-            work(participant: 0, generation: current)
+            work(asCaller: true, generation: current)
             waitForPieces()
             job = nil
         }
@@ -130,7 +130,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Claims and runs pieces of job `generation` until it has none left (or is over).
-    private func work(participant: Int, generation: Int) {
+    private func work(asCaller: Bool, generation: Int) {
         while true {
             let claimed = ticket.load(ordering: .sequentiallyConsistent)
             let piece = claimed & Self.pieceMask, pieces = (claimed >> Self.pieceBits) & Self.pieceMask
@@ -138,9 +138,9 @@ public final class ThreadPool: @unchecked Sendable {
             guard ticket.compareExchange(expected: claimed, desired: claimed + 1,
                                          ordering: .sequentiallyConsistent).exchanged else { continue }
             // The claim holds the job open: its body stays valid until this piece is counted.
-            perform(participant: participant, piece: piece)
+            perform(piece: piece)
             if remaining.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
-                && participant != 0 && callerWaiting.load(ordering: .sequentiallyConsistent) {
+                && !asCaller && callerWaiting.load(ordering: .sequentiallyConsistent) {
                 pthread_mutex_lock(mutex)
                 pthread_cond_signal(done)
                 pthread_mutex_unlock(mutex)
@@ -166,7 +166,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(index: Int) {
+    private func workerLoop() {
         var seen = 0
         while true {
             var current = generation.load(ordering: .sequentiallyConsistent)
@@ -188,15 +188,15 @@ public final class ThreadPool: @unchecked Sendable {
             }
             if shuttingDown.load(ordering: .sequentiallyConsistent) { return }
             seen = current
-            work(participant: index, generation: current)
+            work(asCaller: false, generation: current)
         }
     }
 
     /// Kept out of line so the worker's reference to the job is released before the piece is
     /// counted as done, which `withoutActuallyEscaping` in `claimPieces` checks.
     @inline(never)
-    private func perform(participant: Int, piece: Int) {
-        job!(participant, piece)
+    private func perform(piece: Int) {
+        job!(piece)
     }
 }
 
@@ -204,9 +204,7 @@ public final class ThreadPool: @unchecked Sendable {
 /// The pool reference is unowned(unsafe): the pool's deinit joins every worker before it is freed.
 private final class WorkerStart {
     unowned(unsafe) let pool: ThreadPool
-    let index: Int
-    init(pool: ThreadPool, index: Int) {
+    init(pool: ThreadPool) {
         self.pool = pool
-        self.index = index
     }
 }

@@ -33,11 +33,7 @@ struct ChatTranscriptsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text: String
-        do { text = try String(contentsOfFile: questions, encoding: .utf8) } catch {
-            throw ValidationError("cannot read --questions \(questions): \(error.localizedDescription)")
-        }
-        let list = try ChatTranscripts.questions(in: text)
+        let list = try ChatTranscripts.questions(in: try readText(questions, option: "questions"))
         let pool = ThreadPool(threadCount: common.threads)
         let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
         let generator = Generator(model: loaded, contextLength: 2048, pool: pool)

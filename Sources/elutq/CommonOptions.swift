@@ -51,3 +51,10 @@ func validateQuantization(bits: Int, groupSize: Int) throws {
         throw ValidationError("--group-size must be a multiple of 32 up to 1024")
     }
 }
+
+/// The contents of the text file an option names, or an error that names the option.
+func readText(_ path: String, option: String) throws -> String {
+    do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw ValidationError("cannot read --\(option) \(path): \(error.localizedDescription)")
+    }
+}

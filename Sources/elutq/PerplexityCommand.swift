@@ -29,10 +29,7 @@ struct PerplexityCommand: ParsableCommand {
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
         let loaded = try common.loadModel(model, pool: pool, arithmetic: reference ? .exactFloat : kernel.arithmetic)
-        let contents: String
-        do { contents = try String(contentsOfFile: text, encoding: .utf8) } catch {
-            throw ValidationError("cannot read --text \(text): \(error.localizedDescription)")
-        }
+        let contents = try readText(text, option: "text")
         let tokens = loaded.tokenizer.encode(contents)
         let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: min(batch, ctx), pool: pool)
         let reference = try klReference.map { path in

@@ -132,11 +132,7 @@ struct CalibrationFlags: ParsableArguments {
     /// The calibration settings, or nil without --calibrate.
     func options() throws -> CalibrationOptions? {
         guard !calibrate.isEmpty else { return nil }
-        let texts = try calibrate.map { path in
-            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ValidationError("cannot read --calibrate \(path): \(error.localizedDescription)")
-            }
-        }
+        let texts = try calibrate.map { try readText($0, option: "calibrate") }
         var options = CalibrationOptions(text: texts.joined(separator: "\n\n"),
                                          textName: calibrate.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " + "))
         options.chunkCount = chunks

@@ -30,7 +30,7 @@ import Testing
         for job in 0..<20_000 {
             let pieces = 1 + job % 5
             let visits = Visits(pieces)
-            pool.claimPieces(pieces) { _, piece in visits.visit(piece) }
+            pool.claimPieces(pieces, visits.visit)
             if visits.all != Array(repeating: 1, count: pieces) {
                 Issue.record("job \(job): pieces ran \(visits.all) times")
                 return
@@ -50,9 +50,11 @@ import Testing
     @Test func piecesFlowAwayFromAStalledParticipant() {
         let pool = ThreadPool(threadCount: 2)
         let pieces = 64
-        let owner = Visits(pieces * 2)  // owner.counts[piece * 2 + participant]
+        let owner = Visits(pieces * 2)  // owner.counts[piece * 2 + participant], the caller being 0
         let stalled = Atomic<Bool>(false)
-        pool.claimPieces(pieces) { participant, piece in
+        let caller = pthread_self()
+        pool.claimPieces(pieces) { piece in
+            let participant = pthread_equal(pthread_self(), caller) != 0 ? 0 : 1
             owner.visit(piece * 2 + participant)
             if participant == 1 && !stalled.exchange(true, ordering: .relaxed) { usleep(200_000) }
             while participant == 0 && !stalled.load(ordering: .relaxed) { sched_yield() }
@@ -66,9 +68,10 @@ import Testing
 
     @Test func claimPiecesWithOneThreadRunsInOrderOnTheCaller() {
         let pool = ThreadPool(threadCount: 1)
+        let caller = pthread_self()
         var order: [Int] = []
-        pool.claimPieces(5) { participant, piece in
-            #expect(participant == 0)
+        pool.claimPieces(5) { piece in
+            #expect(pthread_equal(pthread_self(), caller) != 0)
             order.append(piece)
         }
         #expect(order == [0, 1, 2, 3, 4])
