@@ -14,8 +14,9 @@ public struct QuantizationRecipe: Codable, Sendable, Equatable {
     public var bits: Int
     /// Columns per group of every linear layer without an override.
     public var groupSize: Int
-    /// Exceptions by tensor class, a `LinearLayer` raw value such as `attn_v` or `ffn_down`:
-    /// the type those matrices are stored as instead of `.hlq(bits, groupSize)`.
+    /// Exceptions by tensor class, a `LinearLayer` raw value such as `attn_v` or `ffn_down`, or by
+    /// one block's layer such as `blk.0.ffn_down` (which wins over its class): the type those
+    /// matrices are stored as instead of `.hlq(bits, groupSize)`.
     public var overrides: [String: HLQTensorType]
     /// How the token embeddings are stored: f32, f16 or q8.
     public var embedding: HLQTensorType

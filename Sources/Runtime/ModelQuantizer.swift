@@ -52,7 +52,8 @@ public struct ModelQuantizer: Sendable {
         if name == "token_embd.weight" { return recipe.embedding }
         if let layer = LinearLayer(tensorName: name) {
             if layer == .outputHead { return recipe.output ?? recipe.embedding }
-            return recipe.overrides[layer.rawValue] ?? .hlq(bits: recipe.bits, groupSize: recipe.groupSize)
+            let tensor = String(name.dropLast(".weight".count))
+            return recipe.overrides[tensor] ?? recipe.overrides[layer.rawValue] ?? .hlq(bits: recipe.bits, groupSize: recipe.groupSize)
         }
         return .f32
     }

@@ -13,7 +13,8 @@ struct QuantizeCommand: ParsableCommand {
         discussion: """
             Linear layers get --bits bit planes in groups of --group-size columns, fitted by --method \
             (hlq: the paper's free per-plane scales; uniform: min-max with an integer zero point). \
-            --recipe overrides precisions per tensor class, e.g. 'attn=4,mlp=2,embedding=q8,output=hlq4'. \
+            --recipe overrides precisions per tensor class, e.g. 'attn=4,mlp=2,embedding=q8,output=hlq4', \
+            or per block, e.g. 'blk.0-2.ffn_down=hlq4/256'. \
             With --calibrate, GPTQ fits the layers block by block on the model's own activations; \
             --target-bpw then picks 2, 3 or 4 bits per layer to meet an average. \
             The model is written to a temporary file next to OUT, synced and renamed, so an interrupted \
@@ -25,7 +26,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Bit planes of the linear layers (1-4).") var bits = 2
     @Option(name: .customLong("group-size"), help: "Columns per group (a multiple of 32, at most 1024).") var groupSize = 128
     @Option(help: "hlq or uniform.") var method = "hlq"
-    @Option(help: "Per-class precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.") var recipe = ""
+    @Option(help: ArgumentHelp("Per-class precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.",
+                               discussion: "Classes: attn, mlp, embedding, output or one layer (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down), optionally in some blocks only (blk.0.ffn_down, blk.0-3.attn). Precisions: 3, hlq3, hlq3/256 (bits/group size), q8, f16, f32. Block items win over class items."))
+    var recipe = ""
     @OptionGroup(title: "Calibration (GPTQ)") var calibration: CalibrationFlags
     @OptionGroup var common: CommonOptions
 
@@ -51,6 +54,9 @@ struct QuantizeCommand: ParsableCommand {
             source = try ModelSources.open(input)
         } catch {
             throw ValidationError("cannot read \(input): \(error)")
+        }
+        if let highest = spec.highestBlock, highest >= source.config.layers {
+            throw ValidationError("--recipe names block \(highest), but \(input) has blocks 0-\(source.config.layers - 1)")
         }
         var recipe = QuantizationRecipe(
             method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
