@@ -31,21 +31,12 @@ public struct HessianAccumulator: Sendable {
         guard samples > 0 else { return }
         let cols = self.cols, strip = Self.strip
         var transposed = [Float](repeating: 0, count: cols * Self.chunkRows)
-        sum.withUnsafeMutableBufferPointer { sum in
-            transposed.withUnsafeMutableBufferPointer { transposed in
-                let x = inputs.baseAddress!, t = transposed.baseAddress!, total = sum.baseAddress!
-                for chunkStart in stride(from: 0, to: samples, by: Self.chunkRows) {
-                    let m = min(Self.chunkRows, samples - chunkStart)
-                    // t[c][s] = x[chunkStart + s][c], 16 samples at a time, so that each column's
-                    // writes fill whole cache lines (one sample at a time, every write missed).
-                    pool.parallelFor(cols) { columns in
-                        for s0 in stride(from: 0, to: m, by: 16) {
-                            let source = x + (chunkStart + s0) * cols
-                            for c in columns {
-                                for s in 0..<min(16, m - s0) { t[c * m + s0 + s] = source[s * cols + c] }
-                            }
-                        }
-                    }
+        for chunkStart in stride(from: 0, to: samples, by: Self.chunkRows) {
+            let m = min(Self.chunkRows, samples - chunkStart)
+            transposeRows(inputs.baseAddress! + chunkStart * cols, rows: m, cols: cols, into: &transposed, pool: pool)
+            sum.withUnsafeMutableBufferPointer { sum in
+                transposed.withUnsafeBufferPointer { transposed in
+                    let t = transposed.baseAddress!, total = sum.baseAddress!
                     // The lower triangle of tᵀt, in strips of rows, the rows shared out among the threads by area.
                     pool.run { participant in
                         let rows = LowerTriangle.share(rows: cols, participant: participant, participants: pool.threadCount)
@@ -79,5 +70,21 @@ public struct HessianAccumulator: Sendable {
             }
         }
         return Hessian(cols: cols, values: values, sampleCount: sampleCount)
+    }
+}
+
+/// t[c][s] = x[s][c] for `rows` samples of `cols` values, into `t` ([cols][rows]), 16 samples at
+/// a time so that each column's writes fill whole cache lines (one sample at a time, every write missed).
+func transposeRows(_ x: UnsafePointer<Float>, rows m: Int, cols: Int, into t: inout [Float], pool: ThreadPool) {
+    t.withUnsafeMutableBufferPointer { t in
+        let t = t.baseAddress!
+        pool.parallelFor(cols) { columns in
+            for s0 in stride(from: 0, to: m, by: 16) {
+                let source = x + s0 * cols
+                for c in columns {
+                    for s in 0..<min(16, m - s0) { t[c * m + s0 + s] = source[s * cols + c] }
+                }
+            }
+        }
     }
 }

@@ -113,6 +113,13 @@ struct CalibrationFlags: ParsableArguments {
     @Option(name: .customLong("calibration-chunks"), help: "Most calibration chunks, taken evenly over the joined texts.") var chunks = 16
     @Option(name: .customLong("calibration-length"), help: "Tokens per calibration chunk.") var length = 512
     @Flag(name: .customLong("true-sequential"), help: "Re-collect Hessians after q/k/v, o and gate/up.") var trueSequential = false
+    @Option(name: .customLong("drift-correction"), help: ArgumentHelp(
+        "How much of the earlier blocks' error each layer undoes, 0 to 1.",
+        discussion: "Each block is fed the outputs of the already quantized blocks before it. At 0, GPTQ reproduces "
+            + "the float weights' outputs on those drifted inputs; at 1, the float model's own outputs (asymmetric "
+            + "calibration, as in GPTAQ), which over-fits the calibration text. Costs a second pass of the float "
+            + "model over the calibration text; block-sequential only."))
+    var driftCorrection = 0.0
     @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
     @Flag(name: .customLong("no-refit"), help: "Skip the closed-form refit of scales and midpoints.") var noRefit = false
     @Option(help: "GPTQ dampening, a fraction of the Hessian's mean diagonal.") var dampening = 0.01
@@ -127,6 +134,10 @@ struct CalibrationFlags: ParsableArguments {
 
     func validate() throws {
         guard chunks > 0, length >= 16 else { throw ValidationError("--calibration-chunks must be positive and --calibration-length at least 16") }
+        guard (0...1).contains(driftCorrection) else { throw ValidationError("--drift-correction must be from 0 to 1") }
+        guard driftCorrection == 0 || !trueSequential else {
+            throw ValidationError("--drift-correction works block by block; it cannot be combined with --true-sequential")
+        }
         guard dampening >= 0 else { throw ValidationError("--dampening must not be negative") }
         guard refitDampening >= 0 else { throw ValidationError("--refit-dampening must not be negative") }
         if let target = targetBitsPerWeight {
@@ -144,6 +155,7 @@ struct CalibrationFlags: ParsableArguments {
         options.chunkCount = chunks
         options.chunkLength = length
         options.trueSequential = trueSequential
+        options.driftCorrection = driftCorrection
         options.actOrder = actOrder
         options.refit = !noRefit
         options.dampening = dampening

@@ -36,6 +36,15 @@ import TestSupport
         try nonsenseTargetsAreRefused(flags: flags, message: message)
     }
 
+    @Test(arguments: [
+        (["--drift-correction", "1.5", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "from 0 to 1"),
+        (["--drift-correction", "0.3", "--true-sequential", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"],
+         "cannot be combined with --true-sequential"),
+    ])
+    func badDriftCorrectionsAreRefused(flags: [String], message: String) throws {
+        try nonsenseTargetsAreRefused(flags: flags, message: message)
+    }
+
     /// `blk.0-1.attn=4` and `blk.29.ffn_down=hlq3/256` change those tensors only, and win over the
     /// class item `ffn_down=3` in block 29.
     @Test func blockItemsReachTheirTensorsOnly() throws {

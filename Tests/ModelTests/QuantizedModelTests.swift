@@ -229,12 +229,57 @@ final class QuantizedModels: @unchecked Sendable {
         var options = CalibrationOptions(text: try String(contentsOfFile: "/usr/share/common-licenses/GFDL-1.3", encoding: .utf8),
                                          textName: "GFDL-1.3")
         options.targetBitsPerWeight = target
+        Self.expectRefusedBeforeAnyWork(CalibratedQuantizer(source: source, recipe: recipe, options: options))
+    }
+
+    /// `quantizer` throws a `CalibrationError` (`expected`, if given) before it emits any tensor.
+    static func expectRefusedBeforeAnyWork(_ quantizer: CalibratedQuantizer, _ expected: CalibrationError? = nil) {
         var emitted = 0
-        #expect(throws: CalibrationError.self) {
-            try CalibratedQuantizer(source: source, recipe: recipe, options: options)
-                .run(pool: ThreadPool(threadCount: 2), progress: { _ in }) { _, _, _ in emitted += 1 }
+        do {
+            _ = try quantizer.run(pool: ThreadPool(threadCount: 2), progress: { _ in }) { _, _, _ in emitted += 1 }
+            Issue.record("not refused")
+        } catch let error as CalibrationError {
+            if let expected { #expect(error == expected) }
+        } catch {
+            Issue.record("unexpected error \(error)")
         }
         #expect(emitted == 0, "refused before any work")
+    }
+
+    /// Drift correction is wired where it belongs: block 0 sees the float model's own inputs, so its
+    /// tensors come out bit for bit as without it, while every later block aims elsewhere; it is
+    /// named in the recipe, and refused with true-sequential before any work.
+    @Test func driftCorrectionChangesOnlyTheBlocksAfterTheFirst() throws {
+        let source = try GGUFModelSource(path: try realModelPath())
+        let recipe = QuantizationRecipe(method: .hlq, bits: 2, groupSize: 128, embedding: .q8, output: nil, averageBitsPerWeight: 0)
+        var options = CalibrationOptions(text: try String(contentsOfFile: "/usr/share/common-licenses/GFDL-1.3", encoding: .utf8),
+                                         textName: "GFDL-1.3")
+        (options.chunkCount, options.chunkLength) = (2, 128)
+        func tensors(driftCorrection: Double) throws -> [String: [UInt8]] {
+            var options = options
+            options.driftCorrection = driftCorrection
+            var tensors: [String: [UInt8]] = [:]
+            _ = try CalibratedQuantizer(source: source, recipe: recipe, options: options)
+                .run(pool: ThreadPool(threadCount: 2), progress: { _ in }) { name, _, tensor in
+                    guard LinearLayer(tensorName: name) != nil else { return }
+                    tensor.withParts { parts in tensors[name] = parts.flatMap { Array($0) } }
+                }
+            return tensors
+        }
+        let plain = try tensors(driftCorrection: 0), corrected = try tensors(driftCorrection: 0.3)
+        #expect(plain.keys == corrected.keys)
+        for (name, bytes) in plain {
+            if name.hasPrefix("blk.0.") {
+                #expect(corrected[name] == bytes, "\(name) changed, but block 0 has no drift to correct")
+            } else {
+                #expect(corrected[name] != bytes, "\(name) did not change")
+            }
+        }
+        options.driftCorrection = 0.3
+        #expect(options.description(chunks: 2).contains("drift correction 0.3"))
+        options.trueSequential = true
+        Self.expectRefusedBeforeAnyWork(CalibratedQuantizer(source: source, recipe: recipe, options: options),
+                                        .driftCorrectionNeedsBlockSequential)
     }
 
     @Test func badCalibrationTextIsRefusedClearly() throws {
