@@ -9,7 +9,7 @@ import Parallel
 /// Σ (w·x − ŵ·x)², so every block repeats the float computation on drifted inputs and the earlier
 /// blocks' error passes through unchanged. Minimising Σ (w·x_f − ŵ·x)² instead (the asymmetric
 /// calibration of GPTAQ) lets each layer undo part of it. That objective equals
-/// (ŵ − w*)ᵀH(ŵ − w*) plus a constant, with H = 2 Σ x xᵀ and w* = w + w·D·H⁻¹, where D = 2 Σ δ xᵀ.
+/// ½(ŵ − w*)H(ŵ − w*)ᵀ plus a constant, with H = 2 Σ x xᵀ and w* = w + w·D·H⁻¹, where D = 2 Σ δ xᵀ.
 /// So GPTQ, the refit and the bit allocation run unchanged on the corrected weights w*; in practice
 /// only part of the correction is applied (`correcting(_:rows:hessian:fraction:dampening:pool:)`).
 public struct InputDrift: Sendable {
@@ -25,6 +25,7 @@ public struct InputDriftAccumulator: Sendable {
     private var sum: [Double]
 
     private static let chunkRows = 512
+    private static let strip = 128
 
     public init(cols: Int) {
         precondition(cols > 0)
@@ -47,16 +48,21 @@ public struct InputDriftAccumulator: Sendable {
                 let m = min(Self.chunkRows, samples - chunkStart)
                 transposeRows(inputs.baseAddress! + chunkStart * cols, rows: m, cols: cols, into: &xt, pool: pool)
                 drift.withUnsafeBufferPointer { transposeRows($0.baseAddress! + chunkStart * cols, rows: m, cols: cols, into: &dt, pool: pool) }
-                // total[j][i] += Σ_s xt[j][s] dt[i][s], rows j shared out among the threads.
+                // total[j][i] += Σ_s xt[j][s] dt[i][s], rows j shared out among the threads and
+                // formed in strips of up to 128, so the scratch stays small for wide layers.
                 xt.withUnsafeBufferPointer { xt in
                     dt.withUnsafeBufferPointer { dt in
                         pool.parallelFor(cols) { rows in
-                            let product = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * cols)
+                            let product = UnsafeMutablePointer<Float>.allocate(capacity: Self.strip * cols)
                             defer { product.deallocate() }
-                            elutq_f32_gemm(dt.baseAddress!, Int32(m), xt.baseAddress! + rows.lowerBound * m, Int64(m),
-                                           Int32(rows.count), product, Int64(cols), 0, Int32(cols))
-                            for (k, j) in rows.enumerated() {
-                                for i in 0..<cols { total[j * cols + i] += Double(product[k * cols + i]) }
+                            for first in stride(from: rows.lowerBound, to: rows.upperBound, by: Self.strip) {
+                                let count = min(Self.strip, rows.upperBound - first)
+                                elutq_f32_gemm(dt.baseAddress!, Int32(m), xt.baseAddress! + first * m, Int64(m),
+                                               Int32(count), product, Int64(cols), 0, Int32(cols))
+                                for k in 0..<count {
+                                    let row = total + (first + k) * cols, p = product + k * cols
+                                    for i in 0..<cols { row[i] += Double(p[i]) }
+                                }
                             }
                         }
                     }

@@ -19,7 +19,7 @@ public struct CalibrationOptions: Sendable {
     /// How much of the earlier blocks' error each layer's GPTQ target undoes (`InputDrift`): 0 aims
     /// at the float weights' outputs on the drifted inputs (plain GPTQ), 1 at the float model's own
     /// outputs (GPTAQ's asymmetric calibration), which over-fits the calibration text: SmolLM2 at 2
-    /// bits scored 552 on GPL-3 with 1, 44.7 with 0.3 and 67.2 with 0. Block-sequential only.
+    /// bits scored 552 on GPL-3 with 1, 45.0 with 0.3 and 67.2 with 0. Block-sequential only.
     public var driftCorrection = 0.0
     /// GPTQ's dampening, a fraction of the Hessian's mean diagonal.
     public var dampening = 0.01
@@ -127,9 +127,11 @@ public struct CalibratedQuantizer: Sendable {
             var measured: [LinearLayer: QuantizedMatrix] = [:]
             for (number, stage) in stages.enumerated() {
                 let (hessians, drifts) = collectHessians(block, runner: runner, hidden: hidden, floatHidden: floatHidden, pool: pool)
-                if floatHidden != nil {
+                if floatHidden != nil {  // one stage: drift correction is block-sequential only
                     advance(&floatHidden!, through: block, runner: runner)
-                    aimAtFloatOutputs(&block, drifts: drifts, hessians: hessians, storage: storage, pool: pool)
+                    let uncorrected = aimAtFloatOutputs(&block, index: index, drifts: drifts, hessians: hessians,
+                                                        storage: storage, pool: pool)
+                    if !uncorrected.isEmpty { note("drift correction skipped (Hessian not positive definite): \(uncorrected.joined(separator: ", "))") }
                 }
                 if let mixed, number == 0 {
                     measured = mixed.allocate(block, index: index, hessians: hessians, by: self, pool: pool)
@@ -221,18 +223,26 @@ public struct CalibratedQuantizer: Sendable {
     /// Replaces the block's float weights by those whose outputs on the drifted inputs come closest
     /// to outputs `driftCorrection` of the way to the float model's (`InputDrift`), so that
     /// everything after (GPTQ, the refit, the bit allocation) aims there.
-    func aimAtFloatOutputs(_ block: inout BlockWeights, drifts: [BlockRunner.InputSite: InputDrift],
-                           hessians: [BlockRunner.InputSite: Hessian], storage: FloatStorage, pool: ThreadPool) {
+    /// Layers the recipe stores as q8 or float keep their source weights. Returns the layers left
+    /// uncorrected because their dampened Hessian could not be factored.
+    func aimAtFloatOutputs(_ block: inout BlockWeights, index: Int, drifts: [BlockRunner.InputSite: InputDrift],
+                           hessians: [BlockRunner.InputSite: Hessian], storage: FloatStorage, pool: ThreadPool) -> [String] {
+        var uncorrected: [String] = []
         for layer in LinearLayer.allCases where layer != .outputHead {
-            guard case .f32(let w, let rows, let cols) = block[layer], let drift = drifts[layer.site],
-                  let corrected = drift.correcting(UnsafeBufferPointer(start: w, count: rows * cols), rows: rows,
+            let name = "blk.\(index).\(layer.rawValue).weight"
+            guard case .hlq = base.type(of: name), case .f32(let w, let rows, let cols) = block[layer],
+                  let drift = drifts[layer.site] else { continue }
+            guard let corrected = drift.correcting(UnsafeBufferPointer(start: w, count: rows * cols), rows: rows,
                                                    hessian: hessians[layer.site]!, fraction: options.driftCorrection,
-                                                   dampening: options.dampening, pool: pool)
-            else { continue }
+                                                   dampening: options.dampening, pool: pool) else {
+                uncorrected.append(name)
+                continue
+            }
             let target = storage.allocate(rows * cols)
             target.update(from: corrected, count: rows * cols)
             block[layer] = .f32(target, rows: rows, cols: cols)
         }
+        return uncorrected
     }
 
     /// GPTQ (and the refit) for an HLQ layer, or the data-free path for other precisions; returns

@@ -26,7 +26,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Bit planes of the linear layers (1-4).") var bits = 2
     @Option(name: .customLong("group-size"), help: "Columns per group (a multiple of 32, at most 1024).") var groupSize = 128
     @Option(help: "hlq or uniform.") var method = "hlq"
-    @Option(help: ArgumentHelp("Per-class precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.",
+    @Option(help: ArgumentHelp("Per-class or per-block precisions, e.g. 'attn=4,mlp=2,embedding=q8,output=q8'.",
                                discussion: "Classes: attn, mlp, embedding, output or one layer (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down), optionally in some blocks only (blk.0.ffn_down, blk.0-3.attn). Precisions: 3, hlq3, hlq3/256 (bits/group size), q8, f16, f32. Block items win over class items. Under 3.5 bits, --bits 3 with 'mlp=hlq3/256,attn_k=hlq4,attn_v=hlq4' kept SmolLM2 closest to the original on chat: keys and values need bits most."))
     var recipe = ""
     @OptionGroup(title: "Calibration (GPTQ)") var calibration: CalibrationFlags
@@ -118,8 +118,9 @@ struct CalibrationFlags: ParsableArguments {
         discussion: "Each block is fed the outputs of the already quantized blocks before it. At 0, GPTQ reproduces "
             + "the float weights' outputs on those drifted inputs; at 1, the float model's own outputs (asymmetric "
             + "calibration, as in GPTAQ), which over-fits the calibration text; 0.3 measured best on SmolLM2 "
-            + "(2-bit GPL-3 perplexity 67.2 -> 45.0). Costs a second pass of the float "
-            + "model over the calibration text; block-sequential only."))
+            + "(2-bit GPL-3 perplexity 67.2 -> 45.0). Costs a second pass of the float model over the calibration "
+            + "text and drift products as large as the Hessians (2-bit SmolLM2: 76 s instead of 51); "
+            + "block-sequential only."))
     var driftCorrection = 0.0
     @Flag(name: .customLong("act-order"), help: "Quantize columns in order of decreasing Hessian diagonal.") var actOrder = false
     @Flag(name: .customLong("no-refit"), help: "Skip the closed-form refit of scales and midpoints.") var noRefit = false

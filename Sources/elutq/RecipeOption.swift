@@ -18,7 +18,7 @@ struct RecipeSpec {
 
     init(_ text: String, defaultGroupSize: Int) throws {
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2 else { throw ValidationError("--recipe item '\(item)' is not class=precision") }
             let precision = try Self.precision(parts[1], defaultGroupSize: defaultGroupSize, item: item)
             switch parts[0] {
@@ -56,9 +56,10 @@ struct RecipeSpec {
 
     /// Splits `blk.0-3.attn` into its blocks and its layer class.
     static func blockItem(_ name: String, item: String) throws -> (ClosedRange<Int>, String) {
-        let parts = name.split(separator: ".", maxSplits: 2).map(String.init)
-        let bounds = parts.count == 3 ? parts[1].split(separator: "-", omittingEmptySubsequences: false).map { Int($0) } : []
-        guard (1...2).contains(bounds.count), let first = bounds.first!, let last = bounds.last!, first >= 0, first <= last else {
+        let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        let bounds = parts.count == 3 ? parts[1].split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) } : []
+        guard (1...2).contains(bounds.count), let first = bounds.first!.map(Int.init), let last = bounds.last!.map(Int.init),
+              first <= last else {
             throw ValidationError("--recipe item '\(item)': blocks are written blk.N.class or blk.FIRST-LAST.class, e.g. blk.0-3.ffn_down")
         }
         return (first...last, parts[2])

@@ -14,7 +14,7 @@ import TestSupport
         (["--target-bpw", "2", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "out of reach"),
         (["--target-bpw", "5", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "out of reach"),
     ])
-    func nonsenseTargetsAreRefused(flags: [String], message: String) throws {
+    func badFlagsAreRefused(flags: [String], message: String) throws {
         let model = try realModelPath()
         try withTemporaryDirectory { directory in
             let output = directory.appendingPathComponent("m.hlq").path
@@ -30,10 +30,12 @@ import TestSupport
         (["--recipe", "blk.3-1.attn=4"], "blk.FIRST-LAST.class"),
         (["--recipe", "blk.x.attn=4"], "blk.FIRST-LAST.class"),
         (["--recipe", "blk.0=4"], "blk.FIRST-LAST.class"),
+        (["--recipe", "blk.0..attn=4"], "unknown tensor class '.attn'"),
+        (["--recipe", "blk.0-99999999.attn=4"], "blk.FIRST-LAST.class"),
         (["--recipe", "blk.0.ffn_sideways=4"], "unknown tensor class 'ffn_sideways'"),
     ])
     func badBlockItemsAreRefused(flags: [String], message: String) throws {
-        try nonsenseTargetsAreRefused(flags: flags, message: message)
+        try badFlagsAreRefused(flags: flags, message: message)
     }
 
     @Test(arguments: [
@@ -42,17 +44,17 @@ import TestSupport
          "cannot be combined with --true-sequential"),
     ])
     func badDriftCorrectionsAreRefused(flags: [String], message: String) throws {
-        try nonsenseTargetsAreRefused(flags: flags, message: message)
+        try badFlagsAreRefused(flags: flags, message: message)
     }
 
-    /// `blk.0-1.attn=4` and `blk.29.ffn_down=hlq3/256` change those tensors only, and win over the
-    /// class item `ffn_down=3` in block 29.
+    /// `blk.0-1.attn = 4` and `blk.29.ffn_down=hlq3/256` change those tensors only, and win over the
+    /// class item `ffn_down=3` in block 29; spaces around items and `=` do not matter.
     @Test func blockItemsReachTheirTensorsOnly() throws {
         let model = try realModelPath()
         try withTemporaryDirectory { directory in
             let output = directory.appendingPathComponent("m.hlq").path
             let result = try run("elutq", ["quantize", model, "-o", output, "--bits", "2", "--json",
-                                           "--recipe", "blk.0-1.attn=4,ffn_down=3,blk.29.ffn_down=hlq3/256"])
+                                           "--recipe", "blk.0-1.attn = 4, ffn_down=3,blk.29.ffn_down=hlq3/256"])
             #expect(result.status == 0, "\(result.stderr)")
             let file = try HLQFile(path: output)
             var expected: [String: HLQTensorType] = [:]

@@ -33,7 +33,8 @@ import TestSupport
         #expect(GPTQHessianTests.relativeDifference(accumulator.drift.values, reference) < 1e-4)
     }
 
-    /// Undamped, w* zeroes the gradient of Σ_s (w·x_f − ŵ·x)², and so beats w itself on it.
+    /// Undamped, w* zeroes the gradient of Σ_s (w·x_f − ŵ·x)², and so beats w itself on it; a
+    /// fraction of the correction is that fraction of w* − w.
     @Test func correctedWeightsMinimiseTheAsymmetricObjective() throws {
         let cols = 96, samples = 800, rows = 5
         let pool = ThreadPool(threadCount: 2)
@@ -46,6 +47,15 @@ import TestSupport
         let corrected = try #require(w.withUnsafeBufferPointer {
             accumulator.drift.correcting($0, rows: rows, hessian: hessian, fraction: 1, dampening: 0, pool: pool)
         })
+        // A fraction α applies α of the same correction.
+        let halfway = try #require(w.withUnsafeBufferPointer {
+            accumulator.drift.correcting($0, rows: rows, hessian: hessian, fraction: 0.5, dampening: 0, pool: pool)
+        })
+        let worstHalfwayError = w.indices.map { i -> Float in
+            let applied = halfway[i] - w[i], full = corrected[i] - w[i]
+            return abs(applied - 0.5 * full) / (abs(corrected[i]) + 1e-3)
+        }.max()!
+        #expect(worstHalfwayError <= 1e-6)
         func objective(_ candidate: [Float], row r: Int) -> Double {
             (0..<samples).map { s in
                 let target = (0..<cols).map { Double(w[r * cols + $0]) * Double(floatX[s * cols + $0]) }.reduce(0, +)
