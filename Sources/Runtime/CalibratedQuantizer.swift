@@ -185,7 +185,6 @@ public struct CalibratedQuantizer: Sendable {
     func collectHessians(_ block: BlockWeights, runner: BlockRunner, hidden: [[Float]], floatHidden: [[Float]]?,
                          pool: ThreadPool) -> (hessians: [BlockRunner.InputSite: Hessian], drifts: [BlockRunner.InputSite: InputDrift]) {
         var accumulators: [BlockRunner.InputSite: HessianAccumulator] = [:]
-        var driftAccumulators: [BlockRunner.InputSite: InputDriftAccumulator] = [:]
         for (c, chunk) in hidden.enumerated() {
             // floatInputs[site]: what the float model feeds that site for this chunk, [length][cols].
             var floatInputs: [BlockRunner.InputSite: [Float]] = [:]
@@ -198,15 +197,15 @@ public struct CalibratedQuantizer: Sendable {
             chunk.withUnsafeBufferPointer { runner.residual.update(from: $0.baseAddress!, count: $0.count) }
             runner.run(block, layer: 0, count: options.chunkLength, position: 0) { site, input in
                 let inputs = UnsafeBufferPointer(start: input.values, count: input.count * input.cols)
-                accumulators[site, default: HessianAccumulator(cols: input.cols)].add(inputs, pool: pool)
+                let fresh = HessianAccumulator(cols: input.cols, measuringDrift: floatHidden != nil)
                 if let floats = floatInputs[site] {
-                    floats.withUnsafeBufferPointer {
-                        driftAccumulators[site, default: InputDriftAccumulator(cols: input.cols)].add(inputs, floatInputs: $0, pool: pool)
-                    }
+                    floats.withUnsafeBufferPointer { accumulators[site, default: fresh].add(inputs, floatInputs: $0, pool: pool) }
+                } else {
+                    accumulators[site, default: fresh].add(inputs, pool: pool)
                 }
             }
         }
-        return (accumulators.mapValues(\.hessian), driftAccumulators.mapValues(\.drift))
+        return (accumulators.mapValues(\.hessian), accumulators.compactMapValues(\.drift))
     }
 
     /// Runs every chunk of `stream` through `block`, in place.

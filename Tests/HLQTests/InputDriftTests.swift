@@ -3,8 +3,9 @@ import Parallel
 import Testing
 import TestSupport
 
-/// The float-target correction: the drift product against plain Double sums, and the corrected
-/// weights as the least-squares optimum of the asymmetric objective Σ_s (w·x_f − ŵ·x)².
+/// The drift correction: the drift product (and the Hessian measured beside it) against plain
+/// Double sums, and the corrected weights as the least-squares optimum of the asymmetric objective
+/// Σ_s (w·x_f − ŵ·x)².
 @Suite struct InputDriftTests {
     /// Inputs as calibration sees them (x) and as the float model does (x + δ), [samples][cols].
     static func inputPair(samples: Int, cols: Int, seed: UInt64) -> (x: [Float], floatX: [Float]) {
@@ -16,10 +17,10 @@ import TestSupport
     }
 
     @Test(arguments: [1, 2])
-    func driftIsTwiceXTransposeDelta(threads: Int) {
+    func driftIsTwiceXTransposeDelta(threads: Int) throws {
         let cols = 150, samples = 600  // not a whole number of chunks
         let (x, floatX) = Self.inputPair(samples: samples, cols: cols, seed: 3)
-        var accumulator = InputDriftAccumulator(cols: cols)
+        var accumulator = HessianAccumulator(cols: cols, measuringDrift: true)
         x.withUnsafeBufferPointer { x in
             floatX.withUnsafeBufferPointer { accumulator.add(x, floatInputs: $0, pool: ThreadPool(threadCount: threads)) }
         }
@@ -30,7 +31,9 @@ import TestSupport
                 for i in 0..<cols { reference[j * cols + i] += 2 * xj * Double(floatX[s * cols + i] - x[s * cols + i]) }
             }
         }
-        #expect(GPTQHessianTests.relativeDifference(accumulator.drift.values, reference) < 1e-4)
+        #expect(GPTQHessianTests.relativeDifference(try #require(accumulator.drift).values, reference) < 1e-4)
+        // The Hessian measured alongside is the plain one.
+        #expect(GPTQHessianTests.relativeDifference(accumulator.hessian.values, GPTQHessianTests.reference(x, cols: cols)) < 1e-5)
     }
 
     /// Undamped, w* zeroes the gradient of Σ_s (w·x_f − ŵ·x)², and so beats w itself on it; a
@@ -42,14 +45,15 @@ import TestSupport
         var random = SeededRandom(seed: 9)
         let w = random.weights(rows * cols)
         let hessian = x.withUnsafeBufferPointer { Hessian(inputs: $0, cols: cols, pool: pool) }
-        var accumulator = InputDriftAccumulator(cols: cols)
+        var accumulator = HessianAccumulator(cols: cols, measuringDrift: true)
         x.withUnsafeBufferPointer { x in floatX.withUnsafeBufferPointer { accumulator.add(x, floatInputs: $0, pool: pool) } }
+        let drift = try #require(accumulator.drift)
         let corrected = try #require(w.withUnsafeBufferPointer {
-            accumulator.drift.correcting($0, rows: rows, hessian: hessian, fraction: 1, dampening: 0, pool: pool)
+            drift.correcting($0, rows: rows, hessian: hessian, fraction: 1, dampening: 0, pool: pool)
         })
         // A fraction α applies α of the same correction.
         let halfway = try #require(w.withUnsafeBufferPointer {
-            accumulator.drift.correcting($0, rows: rows, hessian: hessian, fraction: 0.5, dampening: 0, pool: pool)
+            drift.correcting($0, rows: rows, hessian: hessian, fraction: 0.5, dampening: 0, pool: pool)
         })
         let worstHalfwayError = w.indices.map { i -> Float in
             let applied = halfway[i] - w[i], full = corrected[i] - w[i]
