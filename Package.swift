@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel", .product(name: "Crypto", package: "swift-crypto")]),
         // The transformer, tokenizer, sampler and perplexity on top of the engine.
         .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
+        // HLQ finetuning: the hand-written backward passes, block reconstruction and end-to-end tuning
+        // of the scales and midpoints, with checkpoints.
+        .target(name: "Training", dependencies: ["Engine", "HLQ", "ModelFile", "Parallel", "Runtime"]),
         // libmosquitto (MQTT v5 client) and json-c, from the system (tools/bootstrap installs them).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

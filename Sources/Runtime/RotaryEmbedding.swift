@@ -5,14 +5,14 @@ import ModelFile
 ///
 /// llama (after the converter's q/k permutation) rotates pairs (2i, 2i+1); qwen2 rotates (i, i + d/2).
 /// Frequencies follow the model's scaling: linear divides positions, llama3 bends the low frequencies.
-struct RotaryEmbedding {
+public struct RotaryEmbedding: Sendable {
     let headSize: Int
     let style: RopeStyle
     /// [positions][headSize / 2]
     private var cosines: [Float]
     private var sines: [Float]
 
-    init(config: ModelConfig, positions: Int) {
+    public init(config: ModelConfig, positions: Int) {
         headSize = config.headSize
         style = config.ropeStyle
         let half = headSize / 2
@@ -51,9 +51,11 @@ struct RotaryEmbedding {
         }
     }
 
-    /// Rotates `heads` consecutive heads of `headSize` values at `position`, in place.
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+    /// Rotates `heads` consecutive heads of `headSize` values at `position`, in place; `inverse`
+    /// rotates back by the same angles, which is also the rotation's backward pass (its transpose).
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int, inverse: Bool = false) {
         let half = headSize / 2
+        let direction: Float = inverse ? -1 : 1
         cosines.withUnsafeBufferPointer { cosines in
             sines.withUnsafeBufferPointer { sines in
                 let c = cosines.baseAddress! + position * half, s = sines.baseAddress! + position * half
@@ -62,8 +64,9 @@ struct RotaryEmbedding {
                     for i in 0..<half {
                         let (a, b) = style == .interleaved ? (2 * i, 2 * i + 1) : (i, i + half)
                         let x0 = v[a], x1 = v[b]
-                        v[a] = x0 * c[i] - x1 * s[i]
-                        v[b] = x0 * s[i] + x1 * c[i]
+                        let sine = direction * s[i]
+                        v[a] = x0 * c[i] - x1 * sine
+                        v[b] = x0 * sine + x1 * c[i]
                     }
                 }
             }
