@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime", "Parallel", "Agent", "MQTT", "ModelPush",
+                "Engine", "HLQ", "ModelFile", "Runtime", "Training", "Parallel", "Agent", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.

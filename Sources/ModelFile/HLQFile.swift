@@ -111,6 +111,12 @@ public final class HLQFile: @unchecked Sendable {
     /// The tensor's parts in place, after checking that its type is the one the caller reads.
     private func parts(of tensor: HLQTensorInfo, expecting kind: String) -> [UnsafeRawBufferPointer] {
         precondition(tensor.type.kind == kind, "tensor '\(tensor.name)' is \(tensor.type), not \(kind)")
+        return parts(of: tensor)
+    }
+
+    /// The tensor's parts in place, in the order `HLQFileWriter.append` takes them: what a tool
+    /// that rewrites some tensors of a file copies for the others.
+    public func parts(of tensor: HLQTensorInfo) -> [UnsafeRawBufferPointer] {
         let data = data(of: tensor)
         let sizes = tensor.type.partSizes(shape: tensor.shape)
         return zip(HLQTensorType.layout(ofParts: sizes).offsets, sizes).map { start, size in

@@ -26,6 +26,8 @@ public struct QuantizationRecipe: Codable, Sendable, Equatable {
     public var calibration: String?
     /// Stored bits per weight over all linear matrices, scales and midpoints included.
     public var averageBitsPerWeight: Double
+    /// How the scales and midpoints were finetuned after quantization, in words; nil if they were not.
+    public var finetuning: String?
 
     public init(method: Method, bits: Int, groupSize: Int, overrides: [String: HLQTensorType] = [:],
                 embedding: HLQTensorType, output: HLQTensorType?, calibration: String? = nil,
@@ -49,6 +51,7 @@ extension QuantizationRecipe {
         parts.append("embedding \(embedding)")
         if let output { parts.append("output \(output)") }
         if let calibration { parts.append("calibrated on \(calibration)") }
+        if let finetuning { parts.append("finetuned: \(finetuning)") }
         parts.append(String(format: "%.2f bpw", averageBitsPerWeight))
         return parts.joined(separator: ", ")
     }

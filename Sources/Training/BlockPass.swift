@@ -109,16 +109,10 @@ public final class BlockPass: @unchecked Sendable {
         FloatOps.add(tape.output.pointer, tape.middle.pointer, count: T * d)
     }
 
-    /// RMSNorm of every row, as the runtime computes it, keeping each row's 1 / rms.
     private func normalize(_ x: UnsafePointer<Float>, weight: [Float], into out: UnsafeMutablePointer<Float>,
                            inverseRMS: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            for t in 0..<length {
-                let row = x + t * d
-                inverseRMS[t] = 1 / (dot(row, row, d) / Float(d) + config.normEpsilon).squareRoot()
-                FloatOps.rmsNorm(row, weight: w.baseAddress!, count: d, epsilon: config.normEpsilon, into: out + t * d)
-            }
-        }
+        RMSNormPass.forward(x, weight: weight, rows: length, width: d, epsilon: config.normEpsilon, into: out,
+                            inverseRMS: inverseRMS)
     }
 
     private func add(_ bias: [Float], to row: UnsafeMutablePointer<Float>) {
@@ -227,19 +221,10 @@ public final class BlockPass: @unchecked Sendable {
                           outputGradient: dNormed.pointer, addingInto: inputGradient)
     }
 
-    /// For y = x · r · w with r = 1 / rms(x): dx = r·w·dy − x·r³/n·Σ x·w·dy, added to `addingInto`.
     private func normalizeBackward(_ x: UnsafePointer<Float>, weight: [Float], inverseRMS: UnsafePointer<Float>,
                                    outputGradient dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            let w = w.baseAddress!
-            for t in 0..<length {
-                let xr = x + t * d, dyr = dy + t * d, dxr = dx + t * d, r = inverseRMS[t]
-                var projection: Float = 0
-                for i in 0..<d { projection += xr[i] * w[i] * dyr[i] }
-                let k = r * r * r * projection / Float(d)
-                for i in 0..<d { dxr[i] += r * w[i] * dyr[i] - xr[i] * k }
-            }
-        }
+        RMSNormPass.backward(x, weight: weight, inverseRMS: inverseRMS, rows: length, width: d, outputGradient: dy,
+                             addingInto: dx)
     }
 
     /// The backward of `product`: dX = dY · W into `inputGradient` (when given), and dW = dYᵀ · X

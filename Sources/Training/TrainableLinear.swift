@@ -80,3 +80,33 @@ public struct TrainableBlock: Sendable {
     /// Every trainable float, for progress messages.
     public var parameterCount: Int { linears.reduce(0) { $0 + $1.parameterCount } }
 }
+
+extension TrainableBlock {
+    /// The trainable arrays of every layer (empty for frozen ones), in `layers` order.
+    public var parameters: [[Float]] {
+        get {
+            linears.map { linear in
+                if case .hlq(let m) = linear { return m.parameters }
+                return []
+            }
+        }
+        set {
+            for (i, values) in newValue.enumerated() {
+                if case .hlq(var m) = linears[i] {
+                    m.parameters = values
+                    linears[i] = .hlq(m)
+                }
+            }
+        }
+    }
+
+    /// Rounds every trainable parameter to the half float a file stores.
+    public mutating func roundToStored() {
+        for i in linears.indices {
+            if case .hlq(var m) = linears[i] {
+                m.roundToStored()
+                linears[i] = .hlq(m)
+            }
+        }
+    }
+}

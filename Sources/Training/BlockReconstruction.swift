@@ -1,0 +1,159 @@
+import Engine
+import Foundation
+import ModelFile
+import Parallel
+import Runtime
+
+/// What block reconstruction did to one block, for progress and the run's report.
+public struct BlockReport: Sendable {
+    public var block: Int
+    /// Mean output error over the training sequences in the first and in the last epoch.
+    public var trainingLoss: (first: Double, last: Double)
+    /// Mean output error over the held-out sequences before training and with the kept parameters.
+    public var heldOutLoss: (before: Double, after: Double)
+    public var epochsKept: Int
+    public var seconds: Double
+}
+
+/// Stage one: each block's scales and midpoints trained, in order, so that the quantized block,
+/// fed the quantized stream of the blocks already tuned, reproduces the float block's output on
+/// the float stream (mean squared error, AdamW with a cosine schedule). The parameters of the
+/// epoch with the lowest held-out error are kept, and training stops once that error rises.
+public final class BlockReconstruction {
+    let student: StudentModel
+    let teacher: ModelWeights
+    let samples: CalibrationSamples
+    let options: FinetuneOptions
+    let pool: ThreadPool
+    let pass: BlockPass
+    private let runner: BlockRunner
+    /// Per sequence (training, then held out), [T][embeddingSize]: the float model's stream and the
+    /// quantized model's, entering the next block.
+    private var floatStream: [[Float]]
+    private var quantizedStream: [[Float]]
+
+    public init(student: StudentModel, teacher: ModelWeights, samples: CalibrationSamples, options: FinetuneOptions,
+                pool: ThreadPool) {
+        self.student = student
+        self.teacher = teacher
+        self.samples = samples
+        self.options = options
+        self.pool = pool
+        let c = student.config, d = c.embeddingSize
+        pass = BlockPass(config: c, length: options.length, pool: pool)
+        runner = BlockRunner(config: c, layers: 1, contextLength: options.length, maxBatch: options.length, pool: pool)
+        let sequences = samples.training + samples.heldOut
+        floatStream = sequences.map { tokens in
+            var rows = [Float](repeating: 0, count: tokens.count * d)
+            rows.withUnsafeMutableBufferPointer { rows in
+                for (t, token) in tokens.enumerated() { teacher.embedding.row(Int(token), into: rows.baseAddress! + t * d) }
+            }
+            return rows
+        }
+        quantizedStream = sequences.map { tokens in
+            tokens.flatMap { token in student.embedding[(Int(token) * d)..<((Int(token) + 1) * d)] }
+        }
+    }
+
+    /// Moves both streams through blocks `0..<count` as they stand, without training: how a
+    /// resumed run gets back to where its checkpoint was taken.
+    public func skip(blocks count: Int) {
+        for index in 0..<count { advance(through: index) }
+    }
+
+    /// Trains block `index`, then moves both streams past it.
+    public func train(block index: Int) -> BlockReport {
+        let start = Date()
+        let targets = floatOutputs(of: index)
+        let trainingCount = samples.training.count
+        let heldOut = Array(trainingCount..<(trainingCount + samples.heldOut.count))
+        let tape = BlockTape(config: student.config, length: options.length)
+
+        var block = student.blocks[index]
+        let before = meanError(block, sequences: heldOut, targets: targets, tape: tape)
+        var best = (loss: before, block: block, epochs: 0)
+        var optimizer = AdamW(sizes: block.linears.map(\.parameterCount), weightDecay: options.weightDecay)
+        let total = options.epochs * trainingCount
+        var firstEpochLoss = 0.0, lastEpochLoss = 0.0
+        var random = SplitMix64(seed: options.seed &+ UInt64(index))
+        for epoch in 0..<options.epochs {
+            var epochLoss = 0.0
+            for s in Array(0..<trainingCount).shuffled(using: &random) {
+                load(quantizedStream[s], into: tape)
+                pass.forward(block, tape: tape)
+                let (loss, gradient) = squaredErrorGradient(tape.output, targets[s])
+                epochLoss += loss
+                var gradients = block.zeroGradients()
+                gradient.withUnsafeBufferPointer {
+                    pass.backward(block, tape: tape, outputGradient: $0.baseAddress!, gradients: &gradients, inputGradient: nil)
+                }
+                var parameters = block.parameters
+                optimizer.update(&parameters, gradients: gradients,
+                                 rate: cosineRate(peak: options.blockLearningRate, step: optimizer.step, total: total))
+                block.parameters = parameters
+            }
+            epochLoss /= Double(trainingCount)
+            if epoch == 0 { firstEpochLoss = epochLoss }
+            lastEpochLoss = epochLoss
+            var rounded = block
+            rounded.roundToStored()
+            let loss = meanError(rounded, sequences: heldOut, targets: targets, tape: tape)
+            if loss < best.loss { best = (loss, rounded, epoch + 1) } else { break }
+        }
+        student.blocks[index] = best.block
+        advance(through: index, targets: targets)
+        return BlockReport(block: index, trainingLoss: (firstEpochLoss, lastEpochLoss), heldOutLoss: (before, best.loss),
+                           epochsKept: best.epochs, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The float block's output for every sequence, on the float stream, by the runtime's forward.
+    private func floatOutputs(of index: Int) -> [[Float]] {
+        floatStream.map { rows in
+            rows.withUnsafeBufferPointer { runner.residual.update(from: $0.baseAddress!, count: $0.count) }
+            runner.run(teacher.blocks[index], layer: 0, count: options.length, position: 0)
+            return Array(UnsafeBufferPointer(start: runner.residual, count: rows.count))
+        }
+    }
+
+    /// The float stream becomes `targets` (the float block's outputs), the quantized one goes
+    /// through the block as it now stands.
+    private func advance(through index: Int, targets: [[Float]]? = nil) {
+        floatStream = targets ?? floatOutputs(of: index)
+        let tape = BlockTape(config: student.config, length: options.length)
+        for s in quantizedStream.indices {
+            load(quantizedStream[s], into: tape)
+            pass.forward(student.blocks[index], tape: tape)
+            quantizedStream[s] = Array(UnsafeBufferPointer(start: tape.output.pointer, count: tape.output.count))
+        }
+    }
+
+    private func load(_ rows: [Float], into tape: BlockTape) {
+        rows.withUnsafeBufferPointer { tape.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// Mean squared output error of `block` over `sequences`.
+    private func meanError(_ block: TrainableBlock, sequences: [Int], targets: [[Float]], tape: BlockTape) -> Double {
+        var sum = 0.0
+        for s in sequences {
+            load(quantizedStream[s], into: tape)
+            pass.forward(block, tape: tape)
+            sum += squaredErrorGradient(tape.output, targets[s], gradient: false).loss
+        }
+        return sum / Double(max(sequences.count, 1))
+    }
+}
+
+/// The mean of (y − target)² over all elements, and its gradient 2(y − target)/n.
+func squaredErrorGradient(_ y: FloatBuffer, _ target: [Float], gradient: Bool = true) -> (loss: Double, gradient: [Float]) {
+    let n = y.count
+    var loss = 0.0
+    var g = gradient ? [Float](repeating: 0, count: n) : []
+    target.withUnsafeBufferPointer { target in
+        for i in 0..<n {
+            let e = y.pointer[i] - target[i]
+            loss += Double(e * e)
+            if gradient { g[i] = 2 * e / Float(n) }
+        }
+    }
+    return (loss / Double(n), g)
+}

@@ -1,0 +1,146 @@
+import Foundation
+import ModelFile
+import Parallel
+import Runtime
+
+/// What a finetuning run did, stage by stage.
+public struct FinetuneReport: Sendable {
+    public var blocks: [BlockReport] = []
+    public var blockSeconds = 0.0
+    /// End-to-end: held-out loss before and after, steps taken, mean training loss of the first
+    /// and the last epoch.
+    public var endToEndHeldOut: (before: Double, after: Double)?
+    public var endToEndSteps = 0
+    public var endToEndSeconds = 0.0
+}
+
+/// Finetunes a quantized model's scales and midpoints against the float model it was made from:
+/// block reconstruction, then end-to-end tuning, with a checkpoint after every block and every
+/// `checkpointEvery` end-to-end steps.
+public final class Finetuner {
+    public let student: StudentModel
+    let teacher: ModelWeights
+    let samples: CalibrationSamples
+    let options: FinetuneOptions
+    let pool: ThreadPool
+    let fingerprint: String
+
+    /// Opens the quantized model and its float source, and cuts `text` into sequences.
+    public init(model: String, source: String, text: String, options: FinetuneOptions, pool: ThreadPool) throws {
+        student = try StudentModel(path: model)
+        guard student.parameterCount > 0 else { throw FinetuneError.notQuantized(model) }
+        teacher = try LoadedModel.open(source, pool: pool).weights
+        let (s, t) = (student.config, teacher.config)
+        for (name, a, b) in [("blocks", s.layers, t.layers), ("embedding size", s.embeddingSize, t.embeddingSize),
+                             ("feed-forward size", s.feedForwardSize, t.feedForwardSize), ("heads", s.heads, t.heads),
+                             ("key/value heads", s.kvHeads, t.kvHeads), ("vocabulary", s.vocabularySize, t.vocabularySize)]
+        where a != b {
+            throw FinetuneError.sourceMismatch("\(name): \(a) in the quantized model, \(b) in the source")
+        }
+        let tokenizer = try Tokenizer(spec: student.file.metadata.tokenizer)
+        var samples = try CalibrationSamples(tokens: tokenizer.encode(text), length: options.length, count: options.samples,
+                                             heldOutEvery: options.heldOutEvery)
+        // Every sequence starts as `elutq ppl` starts its chunks.
+        if tokenizer.addBOS, let bos = tokenizer.bosID {
+            for i in samples.training.indices { samples.training[i][0] = bos }
+            for i in samples.heldOut.indices { samples.heldOut[i][0] = bos }
+        }
+        self.samples = samples
+        self.options = options
+        self.pool = pool
+        // The run's identity: the quantized tensors, the sequences and the settings.
+        var crc = student.file.tensors.reduce(UInt32(0)) { crc, t in withUnsafeBytes(of: t.crc32c) { CRC32C.checksum($0, seed: crc) } }
+        for sequence in samples.training + samples.heldOut { crc = sequence.withUnsafeBytes { CRC32C.checksum($0, seed: crc) } }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let settings = String(decoding: try encoder.encode(options), as: UTF8.self)
+        fingerprint = String(format: "%08x ", crc) + settings
+    }
+
+    public var trainingSequences: Int { samples.training.count }
+    public var heldOutSequences: Int { samples.heldOut.count }
+
+    /// Runs the stages (continuing from `checkpoint` when `resume` and it exists) and writes the
+    /// finetuned model to `output`. The checkpoint is removed once the model is written.
+    public func run(output: String, checkpoint path: String, resume: Bool, creator: String,
+                    log: (String) -> Void) throws -> FinetuneReport {
+        var report = FinetuneReport()
+        var completedBlocks = 0, restored: Checkpoint?
+        if resume, FileManager.default.fileExists(atPath: path) {
+            let checkpoint = try Checkpoint(path: path, weightDecay: options.weightDecay)
+            guard checkpoint.fingerprint == fingerprint else {
+                throw FinetuneError.checkpointMismatch("its model, text or settings differ")
+            }
+            let layers = TrainableBlock.layers.count
+            guard checkpoint.parameters.count == student.blocks.count * layers else {
+                throw FinetuneError.badCheckpoint("it holds \(checkpoint.parameters.count) arrays, the model needs \(student.blocks.count * layers)")
+            }
+            for i in student.blocks.indices {
+                student.blocks[i].parameters = Array(checkpoint.parameters[(i * layers)..<((i + 1) * layers)])
+            }
+            completedBlocks = checkpoint.completedBlocks
+            restored = checkpoint
+            log("resuming from \(path): \(completedBlocks) blocks done, \(checkpoint.endToEndSteps) end-to-end steps")
+        }
+        func save(blocks: Int, steps: Int, optimizer: AdamW?) throws {
+            try Checkpoint(fingerprint: fingerprint, completedBlocks: blocks, endToEndSteps: steps,
+                           parameters: student.blocks.flatMap(\.parameters), optimizer: optimizer).write(to: path)
+        }
+
+        let layers = student.config.layers
+        if options.stages.runsBlocks && completedBlocks < layers {
+            let start = Date()
+            log("block reconstruction: \(layers) blocks, \(samples.training.count) sequences (+\(samples.heldOut.count) held out) of \(options.length) tokens, \(options.epochs) epochs")
+            let stage = BlockReconstruction(student: student, teacher: teacher, samples: samples, options: options, pool: pool)
+            stage.skip(blocks: completedBlocks)
+            for index in completedBlocks..<layers {
+                let r = stage.train(block: index)
+                report.blocks.append(r)
+                try save(blocks: index + 1, steps: 0, optimizer: nil)
+                let elapsed = Date().timeIntervalSince(start), done = index + 1 - completedBlocks
+                let eta = elapsed / Double(done) * Double(layers - index - 1)
+                log(String(format: "block %d/%d: training %.5g -> %.5g, held-out %.5g -> %.5g (%d epochs kept), %.1f s, ETA %@",
+                           index + 1, layers, r.trainingLoss.first, r.trainingLoss.last, r.heldOutLoss.before,
+                           r.heldOutLoss.after, r.epochsKept, r.seconds, Self.duration(eta)))
+            }
+            report.blockSeconds = Date().timeIntervalSince(start)
+        }
+        if options.stages.runsEndToEnd {
+            let start = Date()
+            let stage = EndToEndTuning(student: student, teacher: options.objective == .distillation ? teacher : nil,
+                                       samples: samples, options: options, pool: pool)
+            if let restored, let optimizer = restored.optimizer {
+                stage.restore(step: restored.endToEndSteps, optimizer: optimizer)
+            }
+            let before = stage.heldOutLoss()
+            log(String(format: "end-to-end %@: %d steps, held-out loss %.5g", options.objective.rawValue, stage.totalSteps, before))
+            let first = stage.step
+            while stage.step < stage.totalSteps {
+                let loss = stage.trainStep()
+                if stage.step % options.checkpointEvery == 0 || stage.step == stage.totalSteps {
+                    try save(blocks: layers, steps: stage.step, optimizer: stage.optimizer)
+                }
+                let done = stage.step - first, elapsed = Date().timeIntervalSince(start)
+                let eta = elapsed / Double(done) * Double(stage.totalSteps - stage.step)
+                log(String(format: "step %d/%d: loss %.5g, %.1f s/step, ETA %@", stage.step, stage.totalSteps, loss,
+                           elapsed / Double(done), Self.duration(eta)))
+                if stage.step % samples.training.count == 0 {
+                    log(String(format: "epoch %d: held-out loss %.5g", stage.step / samples.training.count, stage.heldOutLoss()))
+                }
+            }
+            let after = stage.heldOutLoss()
+            report.endToEndHeldOut = (before, after)
+            report.endToEndSteps = stage.step
+            report.endToEndSeconds = Date().timeIntervalSince(start)
+        }
+        try student.write(to: output, finetuning: options.summary, creator: creator)
+        try? FileManager.default.removeItem(atPath: path)
+        return report
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import ModelFile
+import Parallel
+import Testing
+import TestSupport
+import Training
+
+/// Finetuning a small random model end to end: each stage lowers what it minimises, and a run
+/// resumed from a checkpoint writes the very model an uninterrupted run writes.
+@Suite struct TinyModelFinetuningTests {
+    static func options(_ stages: FinetuneOptions.Stages) -> FinetuneOptions {
+        var o = FinetuneOptions()
+        o.stages = stages
+        o.samples = 12
+        o.length = 48
+        o.heldOutEvery = 4
+        o.epochs = 3
+        o.blockLearningRate = 2e-3
+        o.endToEndLearningRate = 1e-3
+        o.checkpointEvery = 4
+        return o
+    }
+
+    static func finetune(_ model: TinyModel, _ options: FinetuneOptions, output: String, checkpoint: String,
+                         resume: Bool = false, log: (String) -> Void = { _ in }) throws -> FinetuneReport {
+        let finetuner = try Finetuner(model: model.quantized, source: model.source, text: try TinyModel.text(), options: options,
+                                      pool: ThreadPool(threadCount: 2))
+        return try finetuner.run(output: output, checkpoint: checkpoint, resume: resume, creator: "test", log: log)
+    }
+
+    @Test func blockReconstructionLowersEveryBlocksHeldOutError() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let out = directory.appendingPathComponent("out.hlq").path
+            let report = try Self.finetune(model, Self.options(.block), output: out, checkpoint: out + ".checkpoint")
+            #expect(report.blocks.count == TinyModel.config.layers)
+            for block in report.blocks {
+                #expect(block.heldOutLoss.after < block.heldOutLoss.before, "block \(block.block): \(block.heldOutLoss)")
+            }
+            // The written model holds the trained parameters: the same bits, other scales.
+            let before = try HLQFile(path: model.quantized), after = try HLQFile(path: out)
+            let name = "blk.0.attn_q.weight"
+            let (bitsBefore, paramsBefore) = before.hlqParts(of: before.tensor(named: name)!)
+            let (bitsAfter, paramsAfter) = after.hlqParts(of: after.tensor(named: name)!)
+            #expect(Array(bitsBefore) == Array(bitsAfter))
+            #expect(Array(paramsBefore) != Array(paramsAfter))
+            #expect(after.metadata.recipe.finetuning != nil)
+            #expect(!FileManager.default.fileExists(atPath: out + ".checkpoint"), "a finished run removes its checkpoint")
+        }
+    }
+
+    @Test(arguments: [FinetuneOptions.Objective.distillation, .nextToken])
+    func endToEndTuningLowersTheHeldOutLoss(objective: FinetuneOptions.Objective) throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let out = directory.appendingPathComponent("out.hlq").path
+            var options = Self.options(.e2e)
+            options.objective = objective
+            let report = try Self.finetune(model, options, output: out, checkpoint: out + ".checkpoint")
+            let heldOut = try #require(report.endToEndHeldOut)
+            #expect(heldOut.after < heldOut.before, "\(heldOut)")
+            #expect(report.endToEndSteps == options.epochs * 9)
+        }
+    }
+
+    /// A run stopped right after a checkpoint (a block boundary, or an end-to-end checkpoint) and
+    /// resumed gives the same tensors, bit for bit, as the run that was never stopped.
+    @Test(arguments: ["block 2/3", "step 8/27"])
+    func resumingGivesTheUninterruptedResult(stopAfter line: String) throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let whole = directory.appendingPathComponent("whole.hlq").path
+            let checkpoint = directory.appendingPathComponent("run.checkpoint").path
+            let saved = directory.appendingPathComponent("saved.checkpoint").path
+            var copied = false
+            _ = try Self.finetune(model, Self.options(.both), output: whole, checkpoint: checkpoint) { message in
+                // The checkpoint as a process killed at this point would have left it.
+                if message.hasPrefix(line + ":") {
+                    copied = (try? FileManager.default.copyItem(atPath: checkpoint, toPath: saved)) != nil
+                }
+            }
+            #expect(copied, "the run logged '\(line)' after writing a checkpoint")
+            try FileManager.default.moveItem(atPath: saved, toPath: checkpoint)
+            let resumed = directory.appendingPathComponent("resumed.hlq").path
+            var resumedFrom = ""
+            _ = try Self.finetune(model, Self.options(.both), output: resumed, checkpoint: checkpoint, resume: true) { message in
+                if message.hasPrefix("resuming") { resumedFrom = message }
+            }
+            #expect(!resumedFrom.isEmpty)
+            let a = try HLQFile(path: whole), b = try HLQFile(path: resumed)
+            #expect(a.tensors == b.tensors, "every tensor's offset, size and CRC-32C")
+            for t in a.tensors { #expect(Array(a.data(of: t)) == Array(b.data(of: t)), "\(t.name)") }
+        }
+    }
+
+    @Test func aCheckpointOfAnotherRunIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let out = directory.appendingPathComponent("out.hlq").path
+            let checkpoint = directory.appendingPathComponent("run.checkpoint").path
+            var options = Self.options(.block)
+            _ = try Self.finetune(model, options, output: out, checkpoint: checkpoint) { message in
+                if message.hasPrefix("block 1/3:") { try? FileManager.default.copyItem(atPath: checkpoint, toPath: checkpoint + ".kept") }
+            }
+            try FileManager.default.moveItem(atPath: checkpoint + ".kept", toPath: checkpoint)
+            options.blockLearningRate = 1e-3
+            #expect(throws: FinetuneError.self) {
+                try Self.finetune(model, options, output: out, checkpoint: checkpoint, resume: true)
+            }
+            try Data("ELUTQCKP\u{7}".utf8).write(to: URL(fileURLWithPath: checkpoint))
+            #expect(throws: FinetuneError.self) {
+                try Self.finetune(model, Self.options(.block), output: out, checkpoint: checkpoint, resume: true)
+            }
+        }
+    }
+}
