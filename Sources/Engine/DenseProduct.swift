@@ -1,33 +1,33 @@
 import CLUTKernels
 import Parallel
 
-/// Float32 matrix products c = a·bᵀ on the dense kernel, for the training passes.
+/// Float32 matrix products c = a·b in plain row-major form, for the training passes.
 ///
-/// Every product a forward or backward pass needs is written in this one form (rows of `a` against
-/// rows of `b`), with explicit transposes where an operand comes the other way round: the kernel
-/// reads both operands along contiguous rows, which is what makes it fast.
+/// Every product a forward or backward pass needs is written in this one form, with an explicit
+/// transpose where an operand comes the other way round; the kernel keeps output rows in
+/// registers and streams rows of `b`, which is what makes it fast.
 public enum DenseProduct {
-    /// c[i * ldc + j] = Σ_k a[i * lda + k] · b[j * depth + k] for i < rows and j in `columns`
-    /// (rows of `b`), on the calling thread: for products inside a parallel region.
-    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, rows: Int,
-                                byRowsOf b: UnsafePointer<Float>, columns: Range<Int>, depth: Int,
-                                into c: UnsafeMutablePointer<Float>, ldc: Int) {
+    /// c[i * ldc + j] (+)= Σ_k a[i * lda + k] · b[k * ldb + j] for i < rows, j in `columns`,
+    /// k < depth, on the calling thread: for products inside a parallel region.
+    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, rows: Int, by b: UnsafePointer<Float>, ldb: Int,
+                                depth: Int, columns: Range<Int>, into c: UnsafeMutablePointer<Float>, ldc: Int,
+                                accumulating: Bool = false) {
         if rows == 0 || columns.isEmpty { return }
-        elutq_f32_gemm(b, Int32(depth), a, Int64(lda), Int32(rows), c, Int64(ldc),
-                       Int32(columns.lowerBound), Int32(columns.upperBound))
+        elutq_f32_gemm_nn(a, Int64(lda), Int32(rows), b, Int64(ldb), Int32(depth), c, Int64(ldc),
+                          Int32(columns.lowerBound), Int32(columns.upperBound), accumulating ? 1 : 0)
     }
 
-    /// The same for all `columns` rows of `b`, split across the pool in quads of rows (the
-    /// kernel's register block), so every output is computed by one participant, in one order:
-    /// the result does not depend on the thread count.
-    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, rows: Int,
-                                byRowsOf b: UnsafePointer<Float>, columns: Int, depth: Int,
-                                into c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool) {
-        let quads = (columns + 3) / 4
-        pool.parallelFor(quads) { range in
-            multiply(a, lda: lda, rows: rows, byRowsOf: b,
-                     columns: (range.lowerBound * 4)..<min(columns, range.upperBound * 4), depth: depth,
-                     into: c, ldc: ldc)
+    /// The same for columns `0..<columns`, split across the pool in strips of 32 (the kernel's
+    /// register width), so every output is computed by one participant in one order: the result
+    /// does not depend on the thread count.
+    public static func multiply(_ a: UnsafePointer<Float>, lda: Int, rows: Int, by b: UnsafePointer<Float>, ldb: Int,
+                                depth: Int, columns: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+                                accumulating: Bool = false, pool: ThreadPool) {
+        let strips = (columns + 31) / 32
+        pool.parallelFor(strips) { range in
+            multiply(a, lda: lda, rows: rows, by: b, ldb: ldb, depth: depth,
+                     columns: (range.lowerBound * 32)..<min(columns, range.upperBound * 32), into: c, ldc: ldc,
+                     accumulating: accumulating)
         }
     }
 

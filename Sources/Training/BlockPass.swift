@@ -23,28 +23,29 @@ public final class BlockPass: @unchecked Sendable {
 
     /// [largest fused rows][largest cols]: a fused product's dense weights.
     private let weights: FloatBuffer
-    /// [largest cols][largest fused rows]: their transpose, for the input gradient.
+    /// [largest cols][largest fused rows]: their transpose, the forward's right operand.
     private let transposedWeights: FloatBuffer
     /// [largest fused rows][largest cols]: the weight gradient before it is reduced to parameters.
     private let weightGradient: FloatBuffer
-    /// [largest cols][T] and [largest fused rows][T]: the input and the output gradient, transposed.
-    private let transposedInput, transposedOutputGradient: FloatBuffer
+    /// [largest fused rows][T]: the output gradient, transposed.
+    private let transposedOutputGradient: FloatBuffer
     /// Backward activations' gradients, shaped as the tape's namesakes.
     private let dMiddle, dNormed, dAttended, dQKV, dGateUp, dHidden: FloatBuffer
-    /// Per head: packed keys and values [T][headSize], their transposes and the query's and output
-    /// gradient's [headSize][T], the score gradient and a transpose [T][T], and the head's key and
-    /// value gradients [T][headSize].
+    /// Per head: scratch of its attention.
     private let heads: [HeadScratch]
+    /// Query rows per causal slice of attention's products: a slice's later keys are all masked.
+    private static let causalSlice = 64
 
     final class HeadScratch {
-        let keys, values, keysT, valuesT, queriesT, outputGradientT, scores, transposed, dKeys, dValues: FloatBuffer
+        /// [headSize][T]: the head's keys and values, transposed.
+        let keysT, valuesT: FloatBuffer
+        /// [T][T]: the score gradient, and a transpose of it or of the probabilities.
+        let scores, transposed: FloatBuffer
+        /// [T][headSize]: this query head's share of its key/value head's gradients.
+        let dKeys, dValues: FloatBuffer
         init(length: Int, headSize: Int) {
-            keys = FloatBuffer(length * headSize)
-            values = FloatBuffer(length * headSize)
             keysT = FloatBuffer(length * headSize)
             valuesT = FloatBuffer(length * headSize)
-            queriesT = FloatBuffer(length * headSize)
-            outputGradientT = FloatBuffer(length * headSize)
             scores = FloatBuffer(length * length)
             transposed = FloatBuffer(length * length)
             dKeys = FloatBuffer(length * headSize)
@@ -66,7 +67,6 @@ public final class BlockPass: @unchecked Sendable {
         weights = FloatBuffer(fusedRows * cols)
         transposedWeights = FloatBuffer(fusedRows * cols)
         weightGradient = FloatBuffer(fusedRows * cols)
-        transposedInput = FloatBuffer(cols * length)
         transposedOutputGradient = FloatBuffer(fusedRows * length)
         dMiddle = FloatBuffer(length * d)
         dNormed = FloatBuffer(length * d)
@@ -119,36 +119,39 @@ public final class BlockPass: @unchecked Sendable {
         bias.withUnsafeBufferPointer { FloatOps.add(row, $0.baseAddress!, count: $0.count) }
     }
 
-    /// Dequantizes `layers` of `block` (rows stacked) into the weight scratch, and their transpose
-    /// when `transposed`. Returns the stacked row count.
+    /// Dequantizes `layers` of `block`, rows stacked, into the weight scratch ([total][cols]);
+    /// returns the stacked row count.
     @discardableResult
-    private func dequantize(_ block: TrainableBlock, layers: Range<Int>, transposed: Bool) -> Int {
+    private func dequantize(_ block: TrainableBlock, layers: Range<Int>) -> Int {
         let cols = block.linears[layers.lowerBound].cols
-        let total = layers.reduce(0) { $0 + block.linears[$1].rows }
         var offset = 0
         for index in layers {
             let linear = block.linears[index], base = offset
             precondition(linear.cols == cols, "fused layers read the same input")
             pool.parallelFor(linear.rows) { rows in
-                linear.dequantize(rows: rows, into: weights.pointer + (base + rows.lowerBound) * cols, ldo: cols,
-                                  transposed: transposed ? transposedWeights.pointer + base + rows.lowerBound : nil,
-                                  ldt: total)
+                linear.dequantize(rows: rows, into: weights.pointer + (base + rows.lowerBound) * cols, ldo: cols)
             }
             offset += linear.rows
         }
-        return total
+        return offset
     }
 
     /// out[T][rows of layers] = input[T][cols] · Wᵀ for the stacked `layers`.
     private func product(_ block: TrainableBlock, layers: Range<Int>, input: UnsafePointer<Float>,
                          into out: UnsafeMutablePointer<Float>) {
         let cols = block.linears[layers.lowerBound].cols
-        let total = dequantize(block, layers: layers, transposed: false)
-        DenseProduct.multiply(input, lda: cols, rows: length, byRowsOf: weights.pointer, columns: total, depth: cols,
+        let total = dequantize(block, layers: layers)
+        let (w, t) = (weights.pointer, transposedWeights.pointer)
+        pool.parallelFor(cols) { columns in
+            DenseProduct.transpose(w + columns.lowerBound, ldx: cols, rows: total, cols: columns.count,
+                                   into: t + columns.lowerBound * total, ldt: total)
+        }
+        DenseProduct.multiply(input, lda: cols, rows: length, by: t, ldb: total, depth: cols, columns: total,
                               into: out, ldc: total, pool: pool)
     }
 
     /// Causal attention with grouped key/value heads, one head per piece, keeping the probabilities.
+    /// Products run in slices of query rows, each over the keys its rows can see.
     private func attention(_ tape: BlockTape) {
         let T = length, hs = headSize, group = config.heads / config.kvHeads
         let scale = 1 / Float(hs).squareRoot()
@@ -156,24 +159,23 @@ public final class BlockPass: @unchecked Sendable {
         pool.claimPieces(config.heads) { h in
             let s = heads[h], g = h / group
             let probabilities = tape.probabilities.pointer + h * T * T
-            pack(qkv + q + g * hs, into: s.keys.pointer)
-            DenseProduct.transpose(qkv + q + kv + g * hs, ldx: width, rows: T, cols: hs, into: s.valuesT.pointer, ldt: T)
-            DenseProduct.multiply(qkv + h * hs, lda: width, rows: T, byRowsOf: s.keys.pointer, columns: 0..<T, depth: hs,
-                                  into: probabilities, ldc: T)
-            for i in 0..<T {
-                let row = probabilities + i * T, visible = i + 1
-                for j in 0..<visible { row[j] *= scale }
-                FloatOps.softmax(row, count: visible)
-                (row + visible).update(repeating: 0, count: T - visible)
+            DenseProduct.transpose(qkv + q + g * hs, ldx: width, rows: T, cols: hs, into: s.keysT.pointer, ldt: T)
+            for first in stride(from: 0, to: T, by: Self.causalSlice) {
+                let rows = min(Self.causalSlice, T - first), visible = first + rows
+                // scores = q · kᵀ over the keys up to the slice's last row
+                DenseProduct.multiply(qkv + first * width + h * hs, lda: width, rows: rows, by: s.keysT.pointer, ldb: T,
+                                      depth: hs, columns: 0..<visible, into: probabilities + first * T, ldc: T)
+                for i in first..<visible {
+                    let row = probabilities + i * T, seen = i + 1
+                    for j in 0..<seen { row[j] *= scale }
+                    FloatOps.softmax(row, count: seen)
+                    (row + seen).update(repeating: 0, count: T - seen)
+                }
+                // out = p · v
+                DenseProduct.multiply(probabilities + first * T, lda: T, rows: rows, by: qkv + q + kv + g * hs, ldb: width,
+                                      depth: visible, columns: 0..<hs, into: tape.attended.pointer + first * q + h * hs, ldc: q)
             }
-            DenseProduct.multiply(probabilities, lda: T, rows: T, byRowsOf: s.valuesT.pointer, columns: 0..<hs, depth: T,
-                                  into: tape.attended.pointer + h * hs, ldc: q)
         }
-    }
-
-    /// Copies a head's T rows of `headSize` (stride qkvWidth) into contiguous rows.
-    private func pack(_ source: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        for t in 0..<length { (out + t * headSize).update(from: source + t * qkvWidth, count: headSize) }
     }
 
     // MARK: Backward
@@ -233,23 +235,20 @@ public final class BlockPass: @unchecked Sendable {
                                  outputGradient dY: UnsafePointer<Float>, gradients: inout [[Float]],
                                  inputGradient: UnsafeMutablePointer<Float>?) {
         let T = length, cols = block.linears[layers.lowerBound].cols
-        let total = dequantize(block, layers: layers, transposed: inputGradient != nil)
+        let total = layers.reduce(0) { $0 + block.linears[$1].rows }
         if let inputGradient {
-            DenseProduct.multiply(dY, lda: total, rows: T, byRowsOf: transposedWeights.pointer, columns: cols,
-                                  depth: total, into: inputGradient, ldc: cols, pool: pool)
+            dequantize(block, layers: layers)
+            DenseProduct.multiply(dY, lda: total, rows: T, by: weights.pointer, ldb: cols, depth: total, columns: cols,
+                                  into: inputGradient, ldc: cols, pool: pool)
         }
         guard layers.contains(where: { block.linears[$0].parameterCount > 0 }) else { return }
-        pool.parallelFor(2) { parts in
-            for part in parts {
-                if part == 0 {
-                    DenseProduct.transpose(dY, ldx: total, rows: T, cols: total, into: transposedOutputGradient.pointer, ldt: T)
-                } else {
-                    DenseProduct.transpose(input, ldx: cols, rows: T, cols: cols, into: transposedInput.pointer, ldt: T)
-                }
-            }
+        let dYT = transposedOutputGradient.pointer
+        pool.parallelFor(total) { columns in
+            DenseProduct.transpose(dY + columns.lowerBound, ldx: total, rows: T, cols: columns.count,
+                                   into: dYT + columns.lowerBound * T, ldt: T)
         }
-        DenseProduct.multiply(transposedOutputGradient.pointer, lda: T, rows: total, byRowsOf: transposedInput.pointer,
-                              columns: cols, depth: T, into: weightGradient.pointer, ldc: cols, pool: pool)
+        DenseProduct.multiply(dYT, lda: T, rows: total, by: input, ldb: cols, depth: T, columns: cols,
+                              into: weightGradient.pointer, ldc: cols, pool: pool)
         var offset = 0
         for index in layers {
             let linear = block.linears[index], base = offset
@@ -273,32 +272,32 @@ public final class BlockPass: @unchecked Sendable {
         let qkv = tape.qkv.pointer, width = qkvWidth, dqkv = dQKV.pointer
         pool.claimPieces(config.heads) { h in
             let s = heads[h], g = h / group
-            let probabilities = tape.probabilities.pointer + h * T * T
+            let probabilities = tape.probabilities.pointer + h * T * T, scores = s.scores.pointer
             let dOutput = dAttended.pointer + h * hs
-            pack(qkv + q + kv + g * hs, into: s.values.pointer)
-            DenseProduct.transpose(qkv + q + g * hs, ldx: width, rows: T, cols: hs, into: s.keysT.pointer, ldt: T)
-            DenseProduct.transpose(qkv + h * hs, ldx: width, rows: T, cols: hs, into: s.queriesT.pointer, ldt: T)
-            DenseProduct.transpose(dOutput, ldx: q, rows: T, cols: hs, into: s.outputGradientT.pointer, ldt: T)
-            // dV = Pᵀ · dO
-            DenseProduct.transpose(probabilities, ldx: T, rows: T, cols: T, into: s.transposed.pointer, ldt: T)
-            DenseProduct.multiply(s.transposed.pointer, lda: T, rows: T, byRowsOf: s.outputGradientT.pointer,
-                                  columns: 0..<hs, depth: T, into: s.dValues.pointer, ldc: hs)
-            // dP = dO · Vᵀ, then dS in its place.
-            let scores = s.scores.pointer
-            DenseProduct.multiply(dOutput, lda: q, rows: T, byRowsOf: s.values.pointer, columns: 0..<T, depth: hs,
-                                  into: scores, ldc: T)
-            for i in 0..<T {
-                let p = probabilities + i * T, dp = scores + i * T, visible = i + 1
-                let r = dot(p, dp, visible)
-                for j in 0..<visible { dp[j] = p[j] * (dp[j] - r) * scale }
-                (dp + visible).update(repeating: 0, count: T - visible)
+            let keys = qkv + q + g * hs, values = keys + kv, queries = qkv + h * hs
+            DenseProduct.transpose(values, ldx: width, rows: T, cols: hs, into: s.valuesT.pointer, ldt: T)
+            for first in stride(from: 0, to: T, by: Self.causalSlice) {
+                let rows = min(Self.causalSlice, T - first), visible = first + rows
+                // dP = dO · vᵀ over the visible keys, then dS in its place
+                DenseProduct.multiply(dOutput + first * q, lda: q, rows: rows, by: s.valuesT.pointer, ldb: T, depth: hs,
+                                      columns: 0..<visible, into: scores + first * T, ldc: T)
+                for i in first..<visible {
+                    let p = probabilities + i * T, dp = scores + i * T, seen = i + 1
+                    let r = dot(p, dp, seen)
+                    for j in 0..<seen { dp[j] = p[j] * (dp[j] - r) * scale }
+                    (dp + seen).update(repeating: 0, count: T - seen)
+                }
+                // dQ = dS · k
+                DenseProduct.multiply(scores + first * T, lda: T, rows: rows, by: keys, ldb: width, depth: visible,
+                                      columns: 0..<hs, into: dqkv + first * width + h * hs, ldc: width)
             }
-            // dQ = dS · K, dK = dSᵀ · Q
-            DenseProduct.multiply(scores, lda: T, rows: T, byRowsOf: s.keysT.pointer, columns: 0..<hs, depth: T,
-                                  into: dqkv + h * hs, ldc: width)
+            // dK = dSᵀ · q, dV = Pᵀ · dO
             DenseProduct.transpose(scores, ldx: T, rows: T, cols: T, into: s.transposed.pointer, ldt: T)
-            DenseProduct.multiply(s.transposed.pointer, lda: T, rows: T, byRowsOf: s.queriesT.pointer,
-                                  columns: 0..<hs, depth: T, into: s.dKeys.pointer, ldc: hs)
+            DenseProduct.multiply(s.transposed.pointer, lda: T, rows: T, by: queries, ldb: width, depth: T,
+                                  columns: 0..<hs, into: s.dKeys.pointer, ldc: hs)
+            DenseProduct.transpose(probabilities, ldx: T, rows: T, cols: T, into: s.transposed.pointer, ldt: T)
+            DenseProduct.multiply(s.transposed.pointer, lda: T, rows: T, by: dOutput, ldb: q, depth: T,
+                                  columns: 0..<hs, into: s.dValues.pointer, ldc: hs)
         }
         for g in 0..<config.kvHeads {
             for t in 0..<T {

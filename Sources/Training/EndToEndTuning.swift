@@ -20,7 +20,7 @@ public final class EndToEndTuning {
     private let d, vocabulary, length: Int
     /// Rows of the head handled at once (the logits of a tile live in `logits`).
     private static let tile = 64
-    /// [embeddingSize][vocabularySize]: the head's transpose, for the gradient of its input.
+    /// [embeddingSize][vocabularySize]: the head's transpose, the right operand of the logits' product.
     private let headTransposed: FloatBuffer
     /// [tile][vocabularySize]
     private let logits: FloatBuffer
@@ -130,10 +130,8 @@ public final class EndToEndTuning {
         while tile < length {
             let rows = min(Self.tile, length - tile)
             let teacherLogits = teacher?.forward(tokens[tile..<(tile + rows)], at: tile, logitRows: 0..<rows)
-            student.head.withUnsafeBufferPointer { head in
-                DenseProduct.multiply(normed.pointer + tile * d, lda: d, rows: rows, byRowsOf: head.baseAddress!,
-                                      columns: vocabulary, depth: d, into: logits.pointer, ldc: vocabulary, pool: pool)
-            }
+            DenseProduct.multiply(normed.pointer + tile * d, lda: d, rows: rows, by: headTransposed.pointer, ldb: vocabulary,
+                                  depth: d, columns: vocabulary, into: logits.pointer, ldc: vocabulary, pool: pool)
             for r in 0..<rows {
                 let t = tile + r, z = logits.pointer + r * vocabulary
                 FloatOps.softmax(z, count: vocabulary)
@@ -160,8 +158,10 @@ public final class EndToEndTuning {
                 }
             }
             if computeGradient {
-                DenseProduct.multiply(logits.pointer, lda: vocabulary, rows: rows, byRowsOf: headTransposed.pointer,
-                                      columns: d, depth: vocabulary, into: nextGradient.pointer + tile * d, ldc: d, pool: pool)
+                student.head.withUnsafeBufferPointer { head in
+                    DenseProduct.multiply(logits.pointer, lda: vocabulary, rows: rows, by: head.baseAddress!, ldb: d,
+                                          depth: vocabulary, columns: d, into: nextGradient.pointer + tile * d, ldc: d, pool: pool)
+                }
             }
             tile += rows
         }

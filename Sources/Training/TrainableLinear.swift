@@ -27,20 +27,15 @@ public enum TrainableLinear: Sendable {
         return 0
     }
 
-    /// Dense weights of `rows` into `out` (and their transpose, as `TrainableMatrix.dequantize`).
-    func dequantize(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>, ldo: Int,
-                    transposed: UnsafeMutablePointer<Float>?, ldt: Int) {
+    /// Dense weights of `rows` into `out`, row r at `out + (r - rows.lowerBound) * ldo`.
+    func dequantize(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>, ldo: Int) {
         switch self {
         case .hlq(let m):
-            m.dequantize(rows: range, into: out, ldo: ldo, transposed: transposed, ldt: ldt)
+            m.dequantize(rows: range, into: out, ldo: ldo)
         case .frozen(_, let cols, let weights):
             weights.withUnsafeBufferPointer { w in
                 for r in range {
-                    let row = w.baseAddress! + r * cols, outRow = out + (r - range.lowerBound) * ldo
-                    outRow.update(from: row, count: cols)
-                    if let transposed {
-                        for c in 0..<cols { transposed[c * ldt + r - range.lowerBound] = row[c] }
-                    }
+                    (out + (r - range.lowerBound) * ldo).update(from: w.baseAddress! + r * cols, count: cols)
                 }
             }
         }

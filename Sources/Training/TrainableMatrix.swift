@@ -55,10 +55,8 @@ public struct TrainableMatrix: Sendable {
         for i in parameters.indices { parameters[i] = Float(Float16(parameters[i])) }
     }
 
-    /// Writes the dense weights of `rows` into `out` at `out[(r - rows.lowerBound) * ldo + c]`
-    /// and, when `transposed` is given, also `transposed[c * ldt + r - rows.lowerBound]`.
-    public func dequantize(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>, ldo: Int,
-                           transposed: UnsafeMutablePointer<Float>?, ldt: Int) {
+    /// Writes the dense weights of `rows` into `out`, row r at `out + (r - rows.lowerBound) * ldo`.
+    public func dequantize(rows range: Range<Int>, into out: UnsafeMutablePointer<Float>, ldo: Int) {
         let per = parametersPerGroup
         var grid = [Float](repeating: 0, count: 1 << planes)
         parameters.withUnsafeBufferPointer { parameters in
@@ -75,9 +73,6 @@ public struct TrainableMatrix: Sendable {
                         for c in (group * groupSize)..<min(cols, (group + 1) * groupSize) {
                             outRow[c] = grid[Int(patterns[r * cols + c])]
                         }
-                    }
-                    if let transposed {
-                        for c in 0..<cols { transposed[c * ldt + r - range.lowerBound] = outRow[c] }
                     }
                 }
             }

@@ -4,6 +4,7 @@ import Glibc
 import ModelFile
 import Parallel
 import Runtime
+import Training
 
 /// `elutq quantize`: turn a GGUF file or a Hugging Face checkpoint into a `.hlq` model.
 struct QuantizeCommand: ParsableCommand {
@@ -30,11 +31,19 @@ struct QuantizeCommand: ParsableCommand {
                                discussion: "Classes: attn, mlp, embedding, output or one layer (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down), optionally in some blocks only (blk.0.ffn_down, blk.0-3.attn). Precisions: 3, hlq3, hlq3/256 (bits/group size), q8, f16, f32. Block items win over class items. Under 3.5 bits, --bits 3 with 'mlp=hlq3/256,attn_k=hlq4,attn_v=hlq4' kept SmolLM2 closest to the original on chat: keys and values need bits most."))
     var recipe = ""
     @OptionGroup(title: "Calibration (GPTQ)") var calibration: CalibrationFlags
+    @Option(help: ArgumentHelp(
+        "After GPTQ, finetune the scales and midpoints on the calibration text: block, e2e or both (a bare --finetune is both).",
+        discussion: "See `elutq finetune --help`; the --finetune-* options below tune it.", valueName: "stages"))
+    var finetune: FinetuneOptions.Stages?
+    @OptionGroup(title: "Finetuning") var finetuning: FinetuneFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try validateQuantization(bits: bits, groupSize: groupSize)
         guard QuantizationRecipe.Method(rawValue: method) != nil else { throw ValidationError("--method must be hlq or uniform") }
+        if finetune != nil && calibration.calibrate.isEmpty {
+            throw ValidationError("--finetune needs --calibrate: it trains on the calibration text")
+        }
     }
 
     struct Report: Codable {
@@ -62,8 +71,10 @@ struct QuantizeCommand: ParsableCommand {
             method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
             overrides: spec.overrides, embedding: spec.embedding ?? .q8,
             output: spec.output ?? (source.config.tiedEmbeddings ? nil : .q8), averageBitsPerWeight: 0)
-        common.log("quantizing \(input) (\(source.config.architecture), \(source.config.layers) blocks) to \(output)")
-        let writer = try HLQFileWriter(destination: output)
+        // With --finetune, GPTQ's model is an intermediate file next to the output, removed at the end.
+        let quantized = finetune == nil ? output : Self.intermediatePath(for: output)
+        common.log("quantizing \(input) (\(source.config.architecture), \(source.config.layers) blocks) to \(quantized)")
+        let writer = try HLQFileWriter(destination: quantized)
         InterruptCleanup.remove(writer.temporaryPath)
         defer { InterruptCleanup.remove(nil) }
         let quantizer = ModelQuantizer(source: source, recipe: recipe)
@@ -92,6 +103,13 @@ struct QuantizeCommand: ParsableCommand {
             config: source.config, tokenizer: source.tokenizer, recipe: recipe,
             sourceSHA256: try ModelSources.sha256(input), creator: "elutq \(Elutq.configuration.version)", created: Date())
         try writer.finish(metadata: metadata)
+        if let finetune {
+            defer { try? FileManager.default.removeItem(atPath: quantized) }
+            common.log(String(format: "quantized in %.1f s", monotonicSeconds() - start))
+            _ = try finetuning.run(model: quantized, source: input, texts: calibration.calibrate, output: output,
+                                   stages: finetune, common: common)
+            recipe = try HLQFile(path: output).metadata.recipe
+        }
         let bytes = (try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         let report = Report(output: output, bytes: bytes, bitsPerWeight: recipe.averageBitsPerWeight,
                             seconds: monotonicSeconds() - start, recipe: recipe)
@@ -101,6 +119,14 @@ struct QuantizeCommand: ParsableCommand {
             print(String(format: "wrote %@: %.1f MB, %.3f bits per linear weight (scales and midpoints included), %.1f s",
                          output, Double(bytes) / 1e6, report.bitsPerWeight, report.seconds))
         }
+    }
+}
+
+extension QuantizeCommand {
+    /// Where GPTQ's model goes before finetuning: a hidden file beside the output.
+    static func intermediatePath(for output: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).quantized.hlq").path
     }
 }
 

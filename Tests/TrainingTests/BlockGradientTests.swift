@@ -8,11 +8,9 @@ import TestSupport
 /// The block's hand-written backward pass against central finite differences of its forward:
 /// the loss is L = Σ r·y for a fixed random r, summed in Double.
 @Suite struct BlockGradientTests {
-    static let length = 7
-
-    /// L(block, x) and the tape's output.
+    /// L(block, x).
     static func loss(_ pass: BlockPass, _ block: TrainableBlock, input: [Float], weights r: [Float]) -> Double {
-        let tape = BlockTape(config: pass.config, length: length)
+        let tape = BlockTape(config: pass.config, length: pass.length)
         tape.input.pointer.update(from: input, count: input.count)
         pass.forward(block, tape: tape)
         var sum = 0.0
@@ -25,18 +23,19 @@ import TestSupport
         abs(analytic - numeric) <= 2e-2 * max(abs(analytic), abs(numeric)) + 3e-3
     }
 
-    @Test(arguments: [(RopeStyle.interleaved, false), (RopeStyle.neox, true)])
-    func gradientsMatchFiniteDifferences(rope: RopeStyle, bias: Bool) throws {
+    /// Both rotary styles, with and without q/k/v biases; 70 tokens span two of attention's causal slices.
+    @Test(arguments: [(RopeStyle.interleaved, false, 7), (RopeStyle.neox, true, 7), (RopeStyle.interleaved, true, 70)])
+    func gradientsMatchFiniteDifferences(rope: RopeStyle, bias: Bool, length: Int) throws {
         var random = SeededRandom(seed: bias ? 11 : 7)
         let c = TinyBlocks.config(rope: rope, bias: bias)
         let pool = ThreadPool(threadCount: 2)
-        let pass = BlockPass(config: c, length: Self.length, pool: pool)
+        let pass = BlockPass(config: c, length: length, pool: pool)
         // The up projection frozen, as a recipe's q8 layer would be: its input gradient still flows.
         let block = TinyBlocks.block(c, frozen: [5], random: &random)
-        let input = (0..<(Self.length * c.embeddingSize)).map { _ in random.normal() }
-        let r = (0..<(Self.length * c.embeddingSize)).map { _ in random.normal() }
+        let input = (0..<(length * c.embeddingSize)).map { _ in random.normal() }
+        let r = (0..<(length * c.embeddingSize)).map { _ in random.normal() }
 
-        let tape = BlockTape(config: c, length: Self.length)
+        let tape = BlockTape(config: c, length: length)
         tape.input.pointer.update(from: input, count: input.count)
         pass.forward(block, tape: tape)
         var gradients = block.zeroGradients()

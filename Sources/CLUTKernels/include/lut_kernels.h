@@ -150,6 +150,11 @@ void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, i
 /// The same for half-float weights (raw IEEE half bits).
 void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
+/// Float32 products in the plain row-major form, for training:
+///     c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_k a[i * lda + k] * b[k * ldb + j]
+/// for rows i < m and columns [col_begin, col_end). Uses AVX-512 when present.
+void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
+                       float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate);
 /// Quantizes `count` vectors x[v * ldx + k] to int16 for elutq_q8_gemm, one scale per vector
 /// (x ≈ scales[v] * out[v * cols + k]), with |out| small enough that every int32 sum stays exact.
 void elutq_quantize_int16(const float *x, int64_t ldx, int32_t cols, int32_t count, int16_t *out, float *scales);
