@@ -33,20 +33,21 @@ let package = Package(
         // libmosquitto (MQTT v5 client) and json-c, from the system (tools/bootstrap installs them).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
-        // A self-reconnecting MQTT client and a JSON value type, thin layers over the two C libraries.
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CJSONC"]),
+        // A self-reconnecting MQTT v5 client, a thin layer over libmosquitto.
+        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        // The wire protocol shared by the CLI and the agent: JSON, topics, routes, requests, replies, broker settings.
+        .target(name: "Protocol", dependencies: ["MQTT", "CJSONC", "Runtime", "ModelFile"]),
         // Model push over MQTT, shared by the sender (CLI) and the receiver (agent): the signed
         // manifest, block messages, the bitmap of received blocks, transfer events, the windowed sender.
-        .target(name: "ModelPush", dependencies: ["MQTT", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
-        // The serving daemon: agent.conf, request validation, the queue, replies, presence and
-        // telemetry, the model store and the push receiver.
-        .target(name: "Agent", dependencies: ["MQTT", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
+        .target(name: "ModelPush", dependencies: ["MQTT", "Protocol", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
+        // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
+        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime", "Training", "Parallel", "Agent", "MQTT", "ModelPush",
+                "Engine", "HLQ", "ModelFile", "Runtime", "Training", "Parallel", "Protocol", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.
@@ -56,7 +57,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
+        // JSON, request and agent.conf parsing, without a broker or a model.
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Protocol", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),

@@ -1,80 +1,65 @@
 import Foundation
 import ModelPush
 import MQTT
+import Protocol
 
-extension Agent {
-    /// A manifest or block: handed to the receiver, or refused when there is no model store.
-    func receivePush(_ message: MQTTMessage) {
-        if let receiver { return receiver.receive(message, agent: self) }
-        guard message.topic == topics.pushManifest else { return }
+extension Agent: ModelReceiverSink {
+    /// A push's manifest: handed to the receiver, or refused when there is no model store.
+    func receiveManifest(_ message: MQTTMessage) {
+        let route = ReplyRoute(for: message, fallback: topics.pushEvents)
+        if let receiver { return receiver.receiveManifest(message, route: route, sink: self) }
         let sha = (try? JSON(parsing: message.payload))?["sha256"]?.string ?? ""
-        send(.rejected(sha256: sha, reason: "this device has no model_store, so it takes no pushes"),
-             to: ReplyRoute(topic: message.responseTopic ?? topics.pushEvents, correlationData: message.correlationData))
+        publish(.rejected(sha256: sha, reason: "this device has no model_store, so it takes no pushes"), to: route)
     }
 
-    /// Publishes a transfer event to the sender (on `push/events` when it named no response
-    /// topic), with this device's id: one sender pushing to a fleet hears every device on one
-    /// topic, and must not take another device's `installed` for its own.
-    func send(_ event: PushEvent, to route: ReplyRoute?) {
-        let route = route ?? ReplyRoute(topic: topics.pushEvents, correlationData: nil)
+    /// Publishes a transfer event with this device's id: one sender pushing to a fleet hears
+    /// every device on one topic, and must not take another device's `installed` for its own.
+    func publish(_ event: PushEvent, to route: ReplyRoute) {
         let document = JSON.object((event.document.object ?? [:]).merging(["device": .string(topics.device)]) { $1 })
-        client?.publish(MQTTMessage(topic: route.topic, json: document, qos: configuration.qos, correlationData: route.correlationData))
+        client?.publish(document, to: route, qos: configuration.qos)
     }
 
-    /// `{id, command: "list" | "use" | "rm", name}` on the models topic. Every command answers with
-    /// the store's list and the active model, or with an error; they run on the receiver's queue,
-    /// one at a time and never during an install.
+    func isServed(_ path: String) -> Bool { serving.isServed(path) }
+
+    /// A model command (`ModelCommand`). Every command answers with the store's listing or with
+    /// an error; they run on the receiver's queue, one at a time and never during an install.
     func modelCommand(_ message: MQTTMessage) {
-        let document = try? JSON(parsing: message.payload)
-        let id = document?["id"]?.string.flatMap { AgentConfiguration.isIdentifier($0, maxLength: 128) ? $0 : nil }
-        let route = ReplyRoute(for: message, id: id, topics: topics)
-        @Sendable func answer(_ result: Result<JSON, RequestError>) {
-            let reply: JSON
-            switch result {
-            case .success(let body):
-                reply = .object(["id": JSON(id), "done": true, "device": .string(topics.device)].merging(body.object ?? [:]) { $1 })
-            case .failure(let error):
-                log.info("refused a model command", ["id": id ?? "unknown", "code": error.code.rawValue, "reason": error.message])
-                reply = Reply.error(error).document(id: id, device: topics.device, model: identity)
-            }
-            client?.publish(MQTTMessage(topic: route.topic, json: reply, qos: configuration.qos, correlationData: route.correlationData))
+        let command: ModelCommand
+        switch ModelCommand.parse(message, topics: topics) {
+        case .failure(let rejected): return refuse(rejected.error, id: rejected.id, route: rejected.route)
+        case .success(let parsed): command = parsed
         }
-        guard let id, let command = document?["command"]?.string else {
-            return answer(.failure(RequestError(.badRequest, "a model command is {\"id\": string, \"command\": \"list\" | \"use\" | \"rm\", \"name\": string}")))
+        guard let receiver else {
+            return refuse(RequestError(.badRequest, "this device has no model_store"), id: command.id, route: command.route)
         }
-        guard let receiver else { return answer(.failure(RequestError(.badRequest, "this device has no model_store"))) }
-        let name = document?["name"]?.string
         receiver.queue.async { [self] in
             do throws(RequestError) {
-                switch command {
-                case "list": break
-                case "use": try activate(try modelName(name), store: receiver.store)
-                case "rm": try remove(try modelName(name), store: receiver.store)
-                default: throw RequestError(.badRequest, "unknown command \"\(command)\"; list, use or rm")
+                switch try command.action() {
+                case .list: break
+                case .use(let name): try activate(name, store: receiver.store)
+                case .remove(let name): try remove(name, store: receiver.store)
                 }
-                answer(.success(storeDocument(receiver.store)))
+                let listing = storeListing(receiver.store)
+                client?.publish(listing.document(id: command.id, device: topics.device), to: command.route, qos: configuration.qos)
             } catch {
-                answer(.failure(error))
+                refuse(error, id: command.id, route: command.route)
             }
-            log.debug("model command", ["id": id, "command": command])
+            log.debug("model command", ["id": command.id, "command": command.command])
         }
     }
 
-    private func modelName(_ name: String?) throws(RequestError) -> String {
-        guard let name, PushManifest.isValidName(name) else {
-            throw RequestError(.badRequest, "name must be a stored model's name (letters, digits, - _ .)")
-        }
-        return name
+    private func refuse(_ error: RequestError, id: String?, route: ReplyRoute) {
+        log.info("refused a model command", ["id": id ?? "unknown", "code": error.code.rawValue, "reason": error.message])
+        client?.publish(Reply.error(error).document(id: id, device: topics.device, model: identity), to: route, qos: configuration.qos)
     }
 
-    /// `{models: [{name, size, sha256, active}], active: {name, sha256}}`.
-    func storeDocument(_ store: ModelStore) -> JSON {
+    /// The stored models, and the one served.
+    func storeListing(_ store: ModelStore) -> StoreListing {
         let served = serving
-        let models = store.list(log: log).map { entry -> JSON in
-            ["name": .string(entry.name), "size": JSON(entry.size), "sha256": .string(entry.sha256),
-             "active": .bool(served.isServed(store.path(of: entry.name)))]
+        let models = store.list(log: log).map { entry in
+            StoreListing.Model(name: entry.name, size: entry.size, sha256: entry.sha256, active: served.isServed(store.path(of: entry.name)))
         }
-        return ["models": .array(models), "active": ["name": .string(identity.name), "sha256": .string(identity.sha256)]]
+        return StoreListing(models: models, active: identity)
     }
 
     /// Loads a stored model in full, then swaps it in for the next request. If it does not load,
@@ -86,7 +71,7 @@ extension Agent {
         let previous = identity
         do {
             let model = try Self.load(path, tables: configuration.tables, pool: pool, log: log)
-            swap(to: ServingModel(model: model, sha256: try ModelIdentity.sha256(ofFile: path, log: log),
+            swap(to: ServingModel(model: model, sha256: try DigestSidecar.sha256(of: path, log: log),
                                   contextSize: configuration.contextSize, pool: pool))
         } catch {
             log.error("cannot load the model; still serving the previous one", ["name": name, "error": "\(error)", "serving": previous.name])

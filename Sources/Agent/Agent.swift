@@ -5,6 +5,7 @@ import Foundation
 import ModelPush
 import MQTT
 import Parallel
+import Protocol
 import Runtime
 import Synchronization
 
@@ -52,7 +53,7 @@ public final class Agent: Sendable {
             }
         }
         let loaded = try model ?? Self.loadStartingModel(configuration, store: store, pool: pool, log: log)
-        current = Mutex(ServingModel(model: loaded, sha256: try ModelIdentity.sha256(ofFile: loaded.path, log: log),
+        current = Mutex(ServingModel(model: loaded, sha256: try DigestSidecar.sha256(of: loaded.path, log: log),
                                      contextSize: configuration.contextSize, pool: pool))
         self.configuration = configuration
         self.log = log
@@ -104,7 +105,7 @@ public final class Agent: Sendable {
     /// Connects to the broker and starts serving. Returns at once: the connection is made (and
     /// remade) in the background, and the status turns online once the subscriptions are in place.
     public func start() throws {
-        var settings = configuration.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
+        var settings = configuration.broker.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
         settings.will = statusMessage(online: false)
         settings.subscriptions = [topics.prompt, topics.cancel, topics.pushManifest, topics.pushBlock, topics.models]
         if let group = configuration.group {
@@ -131,7 +132,7 @@ public final class Agent: Sendable {
         log.info("stopping")
         for job in queue.close() {
             job.cancel(.shutdown)
-            send(.error(RequestError(.cancelled, "the agent is shutting down")), for: job.request)
+            send(.error(RequestError(stopping: job, afterTokens: nil)), for: job.request)
         }
         if workerFinished.wait(timeout: .now() + Self.shutdownGrace) == .timedOut {
             queue.running?.cancel(.shutdown)
@@ -147,20 +148,20 @@ public final class Agent: Sendable {
 
     var client: MQTTClient? { mqtt.withLock { $0 } }
 
-    /// One incoming message, on the MQTT delivery queue: a cancel, or a prompt to check and queue.
+    /// One incoming message, on the MQTT delivery queue: a cancel, a push's manifest or block, a
+    /// model command, or a prompt to check and queue.
     func received(_ message: MQTTMessage) {
-        if message.topic == topics.cancel || message.topic == topics.fleetCancel {
-            cancel(message)
-            return
+        switch message.topic {
+        case topics.cancel, topics.fleetCancel: cancel(message)
+        case topics.pushManifest: receiveManifest(message)
+        case topics.pushBlock: receiver?.receiveBlock(message, sink: self)
+        case topics.models: modelCommand(message)
+        default: receivePrompt(message)
         }
-        if message.topic == topics.pushManifest || message.topic == topics.pushBlock {
-            receivePush(message)
-            return
-        }
-        if message.topic == topics.models {
-            modelCommand(message)
-            return
-        }
+    }
+
+    /// A prompt, on this device's topic or the fleet's: checked, then queued or answered with its error.
+    private func receivePrompt(_ message: MQTTMessage) {
         switch PromptRequest.parse(message, limits: limits, topics: topics) {
         case .failure(let rejected):
             log.warn("rejected a request", ["id": rejected.id ?? "unknown", "code": rejected.error.code.rawValue,
@@ -181,11 +182,7 @@ public final class Agent: Sendable {
             try queue.push(job)
             log.debug("queued", ["id": request.id, "depth": queue.depth])
         } catch {
-            let refusal = switch error {
-            case .full: RequestError(.busy, "the queue is full (\(queue.capacity) waiting behind the running request); try again later")
-            case .closed: RequestError(.busy, "the agent is shutting down")
-            case .duplicateID: RequestError(.badRequest, "a request with id \(request.id) is already queued or running")
-            }
+            let refusal = RequestError(refused: error, id: request.id, capacity: queue.capacity)
             log.info("refused a request", ["id": request.id, "code": refusal.code.rawValue])
             send(.error(refusal), for: request)
         }
@@ -194,13 +191,13 @@ public final class Agent: Sendable {
     /// `{id}` on a cancel topic: a waiting request leaves the queue with a `cancelled` reply; a
     /// running one stops before its next token and the worker replies.
     private func cancel(_ message: MQTTMessage) {
-        guard let id = (try? JSON(parsing: message.payload))?["id"]?.string else {
+        guard let id = CancelRequest(message)?.id else {
             log.warn("ignored a cancel without a string id", ["topic": message.topic])
             return
         }
         if let job = queue.removeWaiting(id: id) {
             job.cancel(.cancelled)
-            send(.error(RequestError(.cancelled, "cancelled before it started")), for: job.request)
+            send(.error(RequestError(stopping: job, afterTokens: nil)), for: job.request)
         } else if let job = queue.running(id: id) {
             job.cancel(.cancelled)
         } else {
@@ -239,8 +236,7 @@ public final class Agent: Sendable {
 
     func send(_ reply: Reply, id: String?, route: ReplyRoute, model: ModelIdentity? = nil) {
         if case .error(let error) = reply { stats.recordFailure(error.code) }
-        let document = reply.document(id: id, device: topics.device, model: model ?? identity)
-        client?.publish(MQTTMessage(topic: route.topic, json: document, qos: configuration.qos, correlationData: route.correlationData))
+        client?.publish(reply.document(id: id, device: topics.device, model: model ?? identity), to: route, qos: configuration.qos)
     }
 
     private func handle(_ event: MQTTEvent) {

@@ -1,50 +1,17 @@
 import Foundation
-
-/// A mistake in agent.conf or on the command line, with where it is.
-public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
-    /// `agent.conf:12` for a line of a file, `--broker-port` for a flag.
-    public let location: String
-    /// The line number, for mistakes in a file.
-    public let line: Int?
-    public let message: String
-
-    public var description: String { "\(location): \(message)" }
-}
+import Protocol
 
 extension AgentConfiguration {
-    /// Reads agent.conf text over the current settings: `key = value` lines, blank lines, and
-    /// comment lines starting with `#`. A value is the rest of the line after `=`, trimmed, so it
-    /// may itself contain `#` or `=` (a password can); `key =` with nothing after clears an optional setting.
+    /// Reads agent.conf text (see `SettingsFile`) over the current settings.
     public mutating func read(_ text: String, file: String) throws(ConfigurationError) {
-        var lineOfKey: [String: Int] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let number = index + 1
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let location = "\(file):\(number)"
-            guard let equals = line.firstIndex(of: "=") else {
-                throw ConfigurationError(location: location, line: number, message: "expected `key = value`, got \"\(line)\"")
-            }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if let first = lineOfKey[key] {
-                throw ConfigurationError(location: location, line: number, message: "\(key) is already set on line \(first)")
-            }
-            lineOfKey[key] = number
-            try set(key, to: value, location: location, line: number)
+        try SettingsFile.read(text, file: file) { entry throws(ConfigurationError) in
+            try set(entry.key, to: entry.value, location: entry.location, line: entry.line)
         }
     }
 
     /// Sets one key, checking its value; `location` says where it came from in any error.
     public mutating func set(_ key: String, to value: String, location: String, line: Int? = nil) throws(ConfigurationError) {
-        guard let entry = Self.keys.first(where: { $0.name == key }) else {
-            throw ConfigurationError(location: location, line: line, message: "unknown key \"\(key)\"")
-        }
-        do {
-            try entry.apply(&self, value)
-        } catch {
-            throw ConfigurationError(location: location, line: line, message: "\(key) \(error.reason), got \"\(value)\"")
-        }
+        try Self.keys.set(key, to: value, in: &self, location: location, line: line)
     }
 
     /// The daemon's command line: the file named by `--config` is read first, wherever the flag
@@ -70,31 +37,13 @@ extension AgentConfiguration {
             if flag == "--config" { configPath = value } else { overrides.append((flag, value)) }
         }
         var configuration = AgentConfiguration()
-        if let configPath {
-            let text: String
-            do {
-                text = try String(contentsOfFile: configPath, encoding: .utf8)
-            } catch {
-                throw ConfigurationError(location: configPath, line: nil, message: "cannot read the file: \(error.localizedDescription)")
-            }
-            try configuration.read(text, file: configPath)
-        }
+        if let configPath { try configuration.read(try SettingsFile.text(at: configPath), file: configPath) }
         for (flag, value) in overrides {
             let key = flag.dropFirst(2).replacingOccurrences(of: "-", with: "_")
             try configuration.set(key, to: value, location: flag)
         }
-        try configuration.validate()
+        try configuration.broker.validate()
         return configuration
-    }
-
-    /// Checks the settings that only make sense together.
-    public func validate() throws(ConfigurationError) {
-        if (tlsCertFile == nil) != (tlsKeyFile == nil) {
-            throw ConfigurationError(location: "tls_cert_file", line: nil, message: "tls_cert_file and tls_key_file go together")
-        }
-        if tlsCertFile != nil && tlsCAFile == nil {
-            throw ConfigurationError(location: "tls_cert_file", line: nil, message: "a client certificate needs tls_ca_file too")
-        }
     }
 
     /// `elutq-agent --help`: the flags, one per agent.conf key.

@@ -1,29 +1,21 @@
 import Engine
 import Foundation
 import Glibc
-import MQTT
+import Protocol
 import Runtime
 
 /// Everything `agent.conf` can set, with the defaults a key takes when the file leaves it out.
 ///
 /// `AgentConfiguration+Keys.swift` lists the keys, their documentation and how each value is
 /// checked; `AgentConfiguration+Loading.swift` reads the file and the command-line overrides.
+/// The broker's settings, which `elutq` reads from an agent.conf too, are a `BrokerSettings`;
+/// `configuration.brokerHost` and the like reach into it as if its fields were this type's.
+@dynamicMemberLookup
 public struct AgentConfiguration: Sendable, Equatable {
-    // Broker
-    public var brokerHost = "localhost"
-    public var brokerPort = 1883
-    public var tlsCAFile: String?
-    public var tlsCertFile: String?
-    public var tlsKeyFile: String?
-    public var username: String?
-    public var password: String?
-    public var keepAlive = 30
-    /// QoS of prompt subscriptions, replies and presence. Telemetry always uses 0.
-    public var qos: Int32 = 1
+    public var broker = BrokerSettings()
 
     // Identity
     public var deviceID = AgentConfiguration.hostName()
-    public var topicPrefix = "elutq"
     /// Fleet load-balancing group, or nil to take only this device's own prompts.
     public var group: String?
 
@@ -61,18 +53,12 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    public var topics: Topics { Topics(prefix: topicPrefix, device: deviceID) }
-
-    /// The connection settings an MQTT client needs, for the agent or for the CLI.
-    public func mqttConfiguration(clientID: String) -> MQTTConfiguration {
-        var mqtt = MQTTConfiguration(host: brokerHost, port: brokerPort, clientID: clientID)
-        mqtt.keepAlive = keepAlive
-        mqtt.username = username
-        mqtt.password = password
-        mqtt.tls = tlsCAFile.map { TLSFiles(caFile: $0, certificateFile: tlsCertFile, keyFile: tlsKeyFile) }
-        mqtt.subscriptionQoS = qos
-        return mqtt
+    public subscript<Value>(dynamicMember path: WritableKeyPath<BrokerSettings, Value>) -> Value {
+        get { broker[keyPath: path] }
+        set { broker[keyPath: path] = newValue }
     }
+
+    public var topics: Topics { Topics(prefix: broker.topicPrefix, device: deviceID) }
 
     /// Sampling and length for a request that sets nothing itself.
     var defaultGenerationOptions: GenerationOptions {
@@ -90,17 +76,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         var buffer = [UInt8](repeating: 0, count: 256)
         let found = buffer.withUnsafeMutableBytes { gethostname($0.baseAddress!.assumingMemoryBound(to: CChar.self), 255) } == 0
         let name = found ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) : ""
-        let cleaned = String(name.unicodeScalars.prefix { $0 != "." }.filter { isIdentifierScalar($0) }.prefix(64))
+        let cleaned = String(name.unicodeScalars.prefix { $0 != "." }.filter { Topics.isIdentifierScalar($0) }.prefix(64))
         return cleaned.isEmpty ? "device" : cleaned
-    }
-
-    /// Letters, digits, `-`, `_`, `.` and `:`: the characters device ids, groups and request ids may use,
-    /// so none of them can add a topic level or a wildcard.
-    static func isIdentifierScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.:".unicodeScalars.contains(scalar))
-    }
-
-    static func isIdentifier(_ text: String, maxLength: Int = 64) -> Bool {
-        !text.isEmpty && text.utf8.count <= maxLength && text.unicodeScalars.allSatisfy(isIdentifierScalar)
     }
 }

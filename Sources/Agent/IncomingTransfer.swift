@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import ModelFile
 import ModelPush
-import MQTT
+import Protocol
 
 /// A model being received: the file, its block bitmap and its manifest, side by side in the
 /// store's `.incoming/` directory and named after the file's SHA-256.

@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Synchronization
 
 /// A queued or running request, with the flag that stops its generation.
@@ -26,6 +27,8 @@ public final class Job: Sendable {
 
     public var stopReason: StopReason { StopReason(rawValue: stop.load(ordering: .relaxed))! }
     public var isPastDeadline: Bool { Date() >= deadline }
+    /// Whether the generation must stop before its next token: told to, or past its deadline.
+    public var mustStop: Bool { stopReason != .none || isPastDeadline }
     /// Seconds since the request arrived.
     public var age: Double { Date().timeIntervalSince(arrival) }
 }

@@ -1,16 +1,16 @@
 import Crypto
 import Dispatch
 import Foundation
-import Glibc
 import ModelFile
 import ModelPush
 import MQTT
 import Parallel
+import Protocol
 import Runtime
 import Synchronization
 
 /// The device's end of a push: checks manifests, writes blocks, and on the last block verifies
-/// the file and moves it into the store.
+/// the file and has the store install it.
 ///
 /// Everything runs on one serial queue of its own, apart from the MQTT delivery queue, so
 /// writing and hashing a model never delays a prompt (and the store changes one at a time).
@@ -33,27 +33,24 @@ final class ModelReceiver: @unchecked Sendable {
         self.trustedKeys = trustedKeys
     }
 
-    /// A manifest or block message; `agent` publishes the answers and names the served model.
-    func receive(_ message: MQTTMessage, agent: Agent) {
-        let isManifest = message.topic == agent.topics.pushManifest
-        if !isManifest { waitingBlocks.add(1, ordering: .sequentiallyConsistent) }
+    /// A manifest message, whose events go to `route`; `sink` hears every outcome.
+    func receiveManifest(_ message: MQTTMessage, route: ReplyRoute, sink: any ModelReceiverSink) {
+        queue.async { [self] in manifest(message, route: route, sink) }
+    }
+
+    /// A block message of the current transfer.
+    func receiveBlock(_ message: MQTTMessage, sink: any ModelReceiverSink) {
+        waitingBlocks.add(1, ordering: .sequentiallyConsistent)
         queue.async { [self] in
-            if isManifest {
-                manifest(message, agent)
-            } else {
-                waitingBlocks.subtract(1, ordering: .sequentiallyConsistent)
-                block(message, agent)
-            }
+            waitingBlocks.subtract(1, ordering: .sequentiallyConsistent)
+            block(message, sink)
         }
     }
 
-    private func manifest(_ message: MQTTMessage, _ agent: Agent) {
-        let log = agent.log
-        func send(_ event: PushEvent, to route: ReplyRoute) { agent.send(event, to: route) }
-        let route = ReplyRoute(topic: message.responseTopic.flatMap { MQTTClient.isValidTopic($0) ? $0 : nil } ?? agent.topics.pushEvents,
-                               correlationData: message.correlationData)
+    private func manifest(_ message: MQTTMessage, route: ReplyRoute, _ sink: any ModelReceiverSink) {
+        let log = sink.log
         guard let document = try? JSON(parsing: message.payload) else {
-            return send(.rejected(sha256: "", reason: "the manifest is not a JSON document"), to: route)
+            return sink.publish(.rejected(sha256: "", reason: "the manifest is not a JSON document"), to: route)
         }
         let sha = document["sha256"]?.string ?? ""
         let signed: SignedManifest
@@ -62,14 +59,14 @@ final class ModelReceiver: @unchecked Sendable {
             try signed.verify(trustedKeys: trustedKeys)
         } catch {
             log.warn("refused a push", ["sha256": sha, "reason": error.description])
-            return send(.rejected(sha256: sha, reason: error.description), to: route)
+            return sink.publish(.rejected(sha256: sha, reason: error.description), to: route)
         }
         let manifest = signed.manifest
         if let stored = store.entry(sha256: manifest.sha256, log: log), stored.name == manifest.name {
-            return send(.installed(sha256: sha, name: manifest.name), to: route)
+            return sink.publish(.installed(sha256: sha, name: manifest.name), to: route)
         }
-        if agent.serving.isServed(store.path(of: manifest.name)) {
-            return send(.rejected(sha256: sha, reason: Self.servedReason(manifest.name)), to: route)
+        if sink.isServed(store.path(of: manifest.name)) {
+            return sink.publish(.rejected(sha256: sha, reason: Self.servedReason(manifest.name)), to: route)
         }
         if let current = transfer, current.manifest != manifest {
             log.info("abandoned an unfinished push for a new one", ["old": current.manifest.sha256, "new": sha])
@@ -81,20 +78,20 @@ final class ModelReceiver: @unchecked Sendable {
             store.discardIncoming(except: sha)
             let resuming = FileManager.default.fileExists(atPath: "\(store.incomingDirectory)/\(sha).part")
             if !resuming, let free = store.freeBytes(), free < manifest.size + Self.diskMargin {
-                return send(.rejected(sha256: sha, reason: "not enough disk space in the model store: \(manifest.size) bytes needed (plus a \(Self.diskMargin >> 20) MiB margin), \(free) free"), to: route)
+                return sink.publish(.rejected(sha256: sha, reason: "not enough disk space in the model store: \(manifest.size) bytes needed (plus a \(Self.diskMargin >> 20) MiB margin), \(free) free"), to: route)
             }
             do {
                 transfer = try IncomingTransfer(signed, in: store.incomingDirectory)
             } catch {
-                return send(.rejected(sha256: sha, reason: "\(error)"), to: route)
+                return sink.publish(.rejected(sha256: sha, reason: "\(error)"), to: route)
             }
             log.info("receiving a model", ["name": manifest.name, "sha256": sha, "bytes": manifest.size,
                                            "blocks": manifest.blockCount, "already_received": transfer!.bitmap.received])
         }
         self.route = route
         let bitmap = transfer!.bitmap
-        send(.missing(sha256: sha, query: Int(document["query"]?.int ?? 0), ranges: bitmap.missingRanges, received: bitmap.received), to: route)
-        if bitmap.isComplete { install(agent) }
+        sink.publish(.missing(sha256: sha, query: Int(document["query"]?.int ?? 0), ranges: bitmap.missingRanges, received: bitmap.received), to: route)
+        if bitmap.isComplete { install(sink) }
     }
 
     /// Space left free beyond the model itself, so a push never fills the disk to the last byte.
@@ -109,14 +106,14 @@ final class ModelReceiver: @unchecked Sendable {
     /// A block message: written if it is good, then the written blocks are flushed and
     /// acknowledged when due (also after a dropped block, whose neighbours may be waiting), and the
     /// file installed once every block is on disk.
-    private func block(_ message: MQTTMessage, _ agent: Agent) {
-        write(message, agent)
-        flushIfDue(agent)
-        if let transfer, transfer.bitmap.isComplete, transfer.unflushed.isEmpty { install(agent) }
+    private func block(_ message: MQTTMessage, _ sink: any ModelReceiverSink) {
+        write(message, sink)
+        flushIfDue(sink)
+        if let transfer, transfer.bitmap.isComplete, transfer.unflushed.isEmpty { install(sink) }
     }
 
-    private func write(_ message: MQTTMessage, _ agent: Agent) {
-        let log = agent.log
+    private func write(_ message: MQTTMessage, _ sink: any ModelReceiverSink) {
+        let log = sink.log
         let block: BlockMessage
         do {
             block = try BlockMessage(payload: message.payload)
@@ -141,37 +138,36 @@ final class ModelReceiver: @unchecked Sendable {
             // A duplicate (a retransmission after a reconnect) is not written again; once it is on
             // disk it is acknowledged again, since the sender may have missed the first ack.
             if try !transfer.write(block) && !transfer.unflushed.contains(block.index) {
-                agent.send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received), to: route)
+                send(.ack(sha256: manifest.sha256, index: block.index, received: transfer.bitmap.received), sink)
             }
         } catch {
-            reject("\(error)", agent)
+            reject("\(error)", sink)
         }
     }
 
     /// Flushes and acknowledges the written blocks once enough have gathered, the last is in, or
     /// no further block is waiting. Each ack counts the blocks on disk up to and including it.
-    private func flushIfDue(_ agent: Agent) {
+    private func flushIfDue(_ sink: any ModelReceiverSink) {
         guard let transfer, transfer.isFlushDue || waitingBlocks.load(ordering: .sequentiallyConsistent) == 0 else { return }
         do {
             let flushed = try transfer.flush()
             let durableBefore = transfer.bitmap.received - flushed.count
             for (k, index) in flushed.enumerated() {
-                agent.send(.ack(sha256: transfer.manifest.sha256, index: index, received: durableBefore + k + 1), to: route)
+                send(.ack(sha256: transfer.manifest.sha256, index: index, received: durableBefore + k + 1), sink)
             }
         } catch {
-            reject("\(error)", agent)
+            reject("\(error)", sink)
         }
     }
 
     /// The last block is in: checks size, SHA-256, signature and that the file is a model, then
-    /// renames it into the store. Any failure before the rename deletes it; the served model is
+    /// has the store install it. Any failure before the install deletes it; the served model is
     /// never touched. The checks can take minutes on a slow board, so `verifying` goes to the
     /// sender before each, and it waits for the outcome instead of giving up.
-    private func install(_ agent: Agent) {
+    private func install(_ sink: any ModelReceiverSink) {
         guard let transfer else { return }
         let manifest = transfer.manifest
-        func verifying() { agent.send(.verifying(sha256: manifest.sha256), to: route) }
-        let destination = store.path(of: manifest.name)
+        func verifying() { send(.verifying(sha256: manifest.sha256), sink) }
         do {
             verifying()
             transfer.closeFiles()
@@ -191,38 +187,32 @@ final class ModelReceiver: @unchecked Sendable {
                 throw PushError("the file is not a valid .hlq model: \(error)")
             }
             // Checked again here: a `use` since the manifest may have made the name the served one.
-            if agent.serving.isServed(destination) { throw PushError(Self.servedReason(manifest.name)) }
-            // The hash file goes in before the model, so nothing can fail once the model is in
-            // the store; it is newer than the data, which makes it valid for the file. An older
-            // model of the same name is deleted first: left beside the new hash file by a crash,
-            // it would pass for the new model.
-            unlink(destination)
-            try "\(manifest.sha256)  \(manifest.name).hlq\n".write(toFile: destination + ".sha256", atomically: true, encoding: .utf8)
-            guard rename(transfer.dataPath, destination) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(destination + ".sha256")
-                throw PushError("cannot move the model into \(destination): \(reason)")
-            }
+            if sink.isServed(store.path(of: manifest.name)) { throw PushError(Self.servedReason(manifest.name)) }
+            try store.install(transfer.dataPath, as: manifest.name, sha256: manifest.sha256, log: sink.log)
         } catch {
-            return reject("\(error)", agent)
+            return reject("\(error)", sink)
         }
         // The model is in the store from here on: nothing below can undo that, so nothing
         // below turns the push into a rejection.
-        do { try store.syncDirectory() } catch {
-            agent.log.warn("installed a model but cannot flush the store directory; a power cut may lose it", ["error": "\(error)"])
-        }
         transfer.removeBookkeeping()
         self.transfer = nil
-        agent.log.info("installed a pushed model", ["name": manifest.name, "sha256": manifest.sha256, "bytes": manifest.size])
-        agent.send(.installed(sha256: manifest.sha256, name: manifest.name), to: route)
+        sink.log.info("installed a pushed model", ["name": manifest.name, "sha256": manifest.sha256, "bytes": manifest.size])
+        send(.installed(sha256: manifest.sha256, name: manifest.name), sink)
     }
 
     /// Ends the current transfer: deletes its files and tells the sender why.
-    private func reject(_ reason: String, _ agent: Agent) {
+    private func reject(_ reason: String, _ sink: any ModelReceiverSink) {
         guard let transfer else { return }
-        agent.log.warn("rejected a push", ["name": transfer.manifest.name, "sha256": transfer.manifest.sha256, "reason": reason])
+        sink.log.warn("rejected a push", ["name": transfer.manifest.name, "sha256": transfer.manifest.sha256, "reason": reason])
         transfer.discard()
         self.transfer = nil
-        agent.send(.rejected(sha256: transfer.manifest.sha256, reason: reason), to: route)
+        send(.rejected(sha256: transfer.manifest.sha256, reason: reason), sink)
+    }
+
+    /// Publishes an event of the current transfer on its latest manifest's route (set whenever
+    /// a transfer is).
+    private func send(_ event: PushEvent, _ sink: any ModelReceiverSink) {
+        guard let route else { return }
+        sink.publish(event, to: route)
     }
 }

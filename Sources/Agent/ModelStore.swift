@@ -1,11 +1,11 @@
 import Foundation
 import Glibc
-import ModelFile
 import ModelPush
 
-/// The directory of models a device keeps: `<name>.hlq` files with their `<name>.hlq.sha256`
-/// beside them, `active` naming the one to serve after a restart, and `.incoming/` for transfers
-/// under way (a hidden directory, so a half-received file is never taken for a model).
+/// The directory of models a device keeps: `<name>.hlq` files with their `DigestSidecar`
+/// (`<name>.hlq.sha256`) beside them, `active` naming the one to serve after a restart, and
+/// `.incoming/` for transfers under way (a hidden directory, so a half-received file is never
+/// taken for a model).
 public struct ModelStore: Sendable {
     public let directory: String
 
@@ -32,7 +32,7 @@ public struct ModelStore: Sendable {
         return files.filter { $0.hasSuffix(".hlq") && !$0.hasPrefix(".") }.sorted().compactMap { file in
             let path = "\(directory)/\(file)"
             guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
-                  let sha = try? ModelIdentity.sha256(ofFile: path, log: log) else { return nil }
+                  let sha = try? DigestSidecar.sha256(of: path, log: log) else { return nil }
             return Entry(name: String(file.dropLast(4)), size: size, sha256: sha)
         }
     }
@@ -42,10 +42,30 @@ public struct ModelStore: Sendable {
         list(log: log).first { $0.sha256 == sha256 }
     }
 
-    /// Deletes a stored model and its hash file.
+    /// Moves a received, checked model `file` into the store as `name`: the one way a model
+    /// enters it. The sidecar goes in before the model, so nothing can fail once the model is in
+    /// the store; it is newer than the data, which makes it valid for the file. An older model of
+    /// the same name is deleted first: left beside the new sidecar by a crash, it would pass for
+    /// the new model. Last the directory is flushed, so the rename survives a power cut; should
+    /// that fail the model is in the store all the same, and `log` says so.
+    func install(_ file: String, as name: String, sha256: String, log: Logger) throws {
+        let destination = path(of: name)
+        unlink(destination)
+        try DigestSidecar.write(sha256, of: destination)
+        guard rename(file, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(DigestSidecar.path(of: destination))
+            throw PushError("cannot move the model into \(destination): \(reason)")
+        }
+        do { try syncDirectory() } catch {
+            log.warn("installed a model but cannot flush the store directory; a power cut may lose it", ["error": "\(error)"])
+        }
+    }
+
+    /// Deletes a stored model and its sidecar.
     func remove(_ name: String) throws {
         try FileManager.default.removeItem(atPath: path(of: name))
-        try? FileManager.default.removeItem(atPath: path(of: name) + ".sha256")
+        try? FileManager.default.removeItem(atPath: DigestSidecar.path(of: path(of: name)))
     }
 
     /// Bytes the agent's user may still write to the store's file system.
@@ -76,7 +96,7 @@ public struct ModelStore: Sendable {
 
 extension ModelStore {
     /// Flushes the store's directory, which makes a rename into it survive a power cut.
-    func syncDirectory() throws {
+    private func syncDirectory() throws {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw PushError("cannot open \(directory): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }

@@ -1,3 +1,4 @@
+import Protocol
 import Runtime
 
 /// Runs one job through the generator and hands each reply document to `send`.
@@ -13,8 +14,8 @@ public struct RequestRunner: Sendable {
     /// Cancellation, shutdown and the deadline are checked before every token.
     public func run(_ job: Job, send: (Reply) -> Void) {
         let request = job.request
-        if let stopped = stopError(job, tokens: 0) {
-            send(.error(stopped))
+        if job.mustStop {
+            send(.error(RequestError(stopping: job, afterTokens: 0)))
             return
         }
         let tokens = generator.chatTokens(request.messages)
@@ -23,7 +24,7 @@ public struct RequestRunner: Sendable {
         do {
             result = try generator.generate(
                 tokens, options: request.options,
-                isCancelled: { job.stopReason != .none || job.isPastDeadline },
+                isCancelled: { job.mustStop },
                 onText: { text in
                     if request.stream {
                         send(.chunk(seq: seq, text: text))
@@ -31,28 +32,14 @@ public struct RequestRunner: Sendable {
                     }
                     return true
                 })
-        } catch GenerationError.promptTooLong(let count, let context) {
-            send(.error(RequestError(.tooLarge, "the prompt is \(count) tokens; the context holds \(context)")))
-            return
         } catch {
-            // The template's own tokens make an empty prompt impossible; nothing else is expected.
-            send(.error(RequestError(.internal, "\(error)")))
+            send(.error(RequestError(generationFailure: error)))
             return
         }
-        if result.finishReason == .cancelled, let stopped = stopError(job, tokens: result.tokensOut) {
-            send(.error(stopped))
+        if result.finishReason == .cancelled && job.mustStop {
+            send(.error(RequestError(stopping: job, afterTokens: result.tokensOut)))
         } else {
             send(.final(result))
-        }
-    }
-
-    /// The error for a job told to stop, or past its deadline; nil for one free to go on.
-    private func stopError(_ job: Job, tokens: Int) -> RequestError? {
-        switch job.stopReason {
-        case .cancelled: return RequestError(.cancelled, "cancelled after \(tokens) tokens")
-        case .shutdown: return RequestError(.cancelled, "the agent is shutting down (after \(tokens) tokens)")
-        case .none:
-            return job.isPastDeadline ? RequestError(.timeout, "request_timeout passed after \(tokens) tokens") : nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import Parallel
+import Protocol
 import Runtime
 
 /// The model being served, with its generator and its identity: swapped as one value between

@@ -20,11 +20,4 @@ public struct MQTTMessage: Sendable, Equatable {
         self.responseTopic = responseTopic
         self.correlationData = correlationData
     }
-
-    /// A message carrying a JSON document.
-    public init(topic: String, json: JSON, qos: Int32 = 1, retain: Bool = false,
-                responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
-        self.init(topic: topic, payload: json.bytes, qos: qos, retain: retain,
-                  responseTopic: responseTopic, correlationData: correlationData)
-    }
 }

@@ -1,4 +1,4 @@
-import MQTT
+import Protocol
 
 /// What a device tells the sender about a transfer, on the manifest's response topic.
 ///

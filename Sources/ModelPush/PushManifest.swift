@@ -1,6 +1,6 @@
 import Foundation
 import ModelFile
-import MQTT
+import Protocol
 
 /// What a push promises to deliver: a model file's name, size and SHA-256, how it is cut into
 /// blocks, and the `.hlq` format version it is written in.
@@ -76,20 +76,13 @@ public struct PushManifest: Sendable, Equatable {
     /// What is wrong with these fields on their own, or nil: a device checks this before it looks
     /// at the signature, so a malformed manifest gets a precise reason.
     public var problem: String? {
-        if !Self.isValidName(name) { return "name must be 1 to 64 letters, digits, - _ or ., not starting with a dot" }
+        if !ModelName.isValid(name) { return "name must be 1 to 64 letters, digits, - _ or ., not starting with a dot" }
         if size <= 0 { return "size must be positive" }
         if sha256.count != 64 || !sha256.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) { return "sha256 must be 64 lowercase hex digits" }
         if !Self.blockSizes.contains(blockSize) { return "block_size must be \(Self.blockSizes.lowerBound) to \(Self.blockSizes.upperBound) bytes" }
         if blockCount != (size + blockSize - 1) / blockSize { return "block_count \(blockCount) does not match size \(size) in blocks of \(blockSize)" }
         if formatVersion != Self.currentFormatVersion { return "format_version \(formatVersion) is not the \(Self.currentFormatVersion) this device reads" }
         return nil
-    }
-
-    /// Letters, digits, `-`, `_` and `.`, not starting with a dot: a name that is one file in the
-    /// store and can never climb out of it or hide as a dot file.
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".")
-            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 }
 

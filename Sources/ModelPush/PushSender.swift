@@ -1,6 +1,7 @@
 import Foundation
 import ModelFile
 import MQTT
+import Protocol
 
 /// Sends one file to one device: the manifest, then the blocks the device says it lacks, with at
 /// most `window` blocks unacknowledged at any time.

@@ -1,7 +1,7 @@
-import Agent
 import ArgumentParser
 import Foundation
 import MQTT
+import Protocol
 
 /// Broker flags shared by `prompt`, `fleet` and `watch`; an agent.conf can supply them instead.
 struct BrokerOptions: ParsableArguments {
@@ -16,18 +16,22 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .customLong("topic-prefix"), help: "First level of every topic (default: elutq).") var topicPrefix: String?
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for the broker.") var connectTimeout: Double = 10
 
-    /// The defaults, then the file, then the flags, checked by the agent's own rules.
-    func configuration() throws -> AgentConfiguration {
+    /// The defaults, then the file's broker keys, then the flags, checked by the agent's own rules.
+    func settings() throws -> BrokerSettings {
         do throws(ConfigurationError) {
-            return try mergedConfiguration()
+            return try mergedSettings()
         } catch {
             throw ValidationError(error.description)
         }
     }
 
-    private func mergedConfiguration() throws(ConfigurationError) -> AgentConfiguration {
-        var configuration = AgentConfiguration()
-        if let config { configuration = try AgentConfiguration.load(arguments: ["--config", config]) }
+    private func mergedSettings() throws(ConfigurationError) -> BrokerSettings {
+        var settings = BrokerSettings()
+        if let config {
+            // The file must hold together on its own, as it must for the agent that reads it.
+            try settings.read(file: config)
+            try settings.validate()
+        }
         let flags: [(key: String, flag: String, value: String?)] = [
             ("broker_host", "--host", host), ("broker_port", "--port", port.map(String.init)),
             ("tls_ca_file", "--ca-file", caFile), ("tls_cert_file", "--cert-file", certFile),
@@ -35,10 +39,10 @@ struct BrokerOptions: ParsableArguments {
             ("password", "--password", password), ("topic_prefix", "--topic-prefix", topicPrefix),
         ]
         for (key, flag, value) in flags {
-            if let value { try configuration.set(key, to: value, location: flag) }
+            if let value { try settings.set(key, to: value, location: flag) }
         }
-        try configuration.validate()
-        return configuration
+        try settings.validate()
+        return settings
     }
 
     /// A fresh client id for `elutq <command>`: unique, so two runs never knock each other off the broker.
@@ -47,15 +51,15 @@ struct BrokerOptions: ParsableArguments {
     }
 
     /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`.
-    func connect(_ configuration: AgentConfiguration, clientID: String, subscriptions: [String],
+    func connect(_ settings: BrokerSettings, clientID: String, subscriptions: [String],
                  inbox: MessageInbox) throws -> MQTTClient {
-        var settings = configuration.mqttConfiguration(clientID: clientID)
-        settings.subscriptions = subscriptions
-        let client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
+        var mqtt = settings.mqttConfiguration(clientID: clientID)
+        mqtt.subscriptions = subscriptions
+        let client = try MQTTClient(configuration: mqtt, onMessage: { inbox.append($0) })
         client.start()
         guard client.waitUntilConnected(timeout: connectTimeout) else {
             client.stop()
-            throw failure("cannot reach the broker at \(configuration.brokerHost):\(configuration.brokerPort) within \(connectTimeout) s")
+            throw failure("cannot reach the broker at \(settings.brokerHost):\(settings.brokerPort) within \(connectTimeout) s")
         }
         return client
     }

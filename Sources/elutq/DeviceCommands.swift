@@ -1,13 +1,13 @@
-import Agent
 import Foundation
 import MQTT
+import Protocol
 
 /// The MQTT side of `push`, `models`, `use` and `rm`: one connected client with a private reply
 /// topic, and the requests these commands make of a device.
 struct DeviceSession {
     let client: MQTTClient
     let inbox: MessageInbox
-    let settings: AgentConfiguration
+    let settings: BrokerSettings
     /// Where the device answers model commands.
     let replyTopic: String
     /// Where the device sends transfer events.
@@ -15,12 +15,12 @@ struct DeviceSession {
 
     /// Connects, listening to `device`'s status, or to every device's when it is nil.
     init(broker: BrokerOptions, command: String, device: String?) throws {
-        settings = try broker.configuration()
+        settings = try broker.settings()
         let prefix = settings.topicPrefix
         let statuses = [device.map { Topics(prefix: prefix, device: $0).status } ?? Topics.allStatuses(prefix: prefix)]
         let clientID = BrokerOptions.clientID(command)
-        replyTopic = "\(settings.topicPrefix)/client/\(clientID)/reply"
-        pushTopic = "\(settings.topicPrefix)/client/\(clientID)/push"
+        replyTopic = Topics.clientReplies(prefix: prefix, clientID: clientID)
+        pushTopic = Topics.clientPushEvents(prefix: prefix, clientID: clientID)
         inbox = MessageInbox()
         client = try broker.connect(settings, clientID: clientID, subscriptions: [replyTopic, pushTopic] + statuses, inbox: inbox)
     }
@@ -30,17 +30,13 @@ struct DeviceSession {
     /// Sends a model command and returns the device's answer; an error answer fails the command.
     func modelCommand(_ device: String, _ command: String, name: String? = nil, timeout: Double) throws -> JSON {
         let id = UUID().uuidString.lowercased()
-        var request: [String: JSON] = ["id": .string(id), "command": .string(command)]
-        if let name { request["name"] = .string(name) }
-        client.publish(MQTTMessage(topic: topics(device).models, json: .object(request), qos: 1,
+        client.publish(MQTTMessage(topic: topics(device).models, json: ModelCommand.document(id: id, command: command, name: name), qos: 1,
                                    responseTopic: replyTopic, correlationData: Array(id.utf8)))
         let deadline = Date().addingTimeInterval(timeout)
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
             guard message.topic == replyTopic, message.correlationData == Array(id.utf8),
                   let reply = try? JSON(parsing: message.payload) else { continue }
-            if let error = reply["error"] {
-                throw failure("\(device): \(error["code"]?.string ?? "error"): \(error["message"]?.string ?? "")")
-            }
+            if let error = Reply.errorText(of: reply) { throw failure("\(device): \(error)") }
             return reply
         }
         throw failure("\(device) did not answer within \(Int(timeout)) s")

@@ -1,5 +1,5 @@
 import Foundation
-import MQTT
+import Protocol
 
 /// Telemetry and status figures as people read them, for `elutq fleet` and `elutq watch`.
 /// A figure the document lacks (an old agent, a VM without a thermal zone) shows as "-".

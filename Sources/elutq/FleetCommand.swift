@@ -1,7 +1,7 @@
-import Agent
 import ArgumentParser
 import Foundation
 import MQTT
+import Protocol
 
 /// `elutq fleet`: every device the broker knows of, from the retained status and telemetry.
 struct FleetCommand: ParsableCommand {
@@ -15,7 +15,7 @@ struct FleetCommand: ParsableCommand {
     @OptionGroup var broker: BrokerOptions
 
     func run() throws {
-        let settings = try broker.configuration()
+        let settings = try broker.settings()
         let prefix = settings.topicPrefix
         let inbox = MessageInbox()
         let client = try broker.connect(settings, clientID: BrokerOptions.clientID("fleet"), subscriptions: [Topics.allStatuses(prefix: prefix),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MQTT
+import Protocol
 
 /// `elutq models`: a device's model store.
 struct ModelsCommand: ParsableCommand {

@@ -1,7 +1,7 @@
-import Agent
 import ArgumentParser
 import Foundation
 import MQTT
+import Protocol
 
 /// `elutq prompt`: ask an agent over MQTT and stream its answer.
 struct PromptCommand: ParsableCommand {
@@ -34,12 +34,10 @@ struct PromptCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try broker.configuration()
+        let settings = try broker.settings()
         let id = UUID().uuidString.lowercased()
-        // Under the client id, so a broker ACL can let each client read its own replies only
-        // (`pattern read elutq/client/%c/#`).
         let clientID = BrokerOptions.clientID("prompt")
-        let replyTopic = "\(settings.topicPrefix)/client/\(clientID)/reply"
+        let replyTopic = Topics.clientReplies(prefix: settings.topicPrefix, clientID: clientID)
         let target = device.map { Topics(prefix: settings.topicPrefix, device: $0) }
         let inbox = MessageInbox()
         let client = try broker.connect(settings, clientID: clientID, subscriptions: [replyTopic] + (target.map { [$0.status] } ?? []),
@@ -56,9 +54,9 @@ struct PromptCommand: ParsableCommand {
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
             guard message.topic == replyTopic, message.correlationData == Array(id.utf8),
                   let reply = try? JSON(parsing: message.payload) else { continue }
-            if let error = reply["error"] {
+            if let error = Reply.errorText(of: reply) {
                 if json { print(reply.serialized) }
-                throw failure("\(error["code"]?.string ?? "error"): \(error["message"]?.string ?? "")")
+                throw failure(error)
             }
             if reply["done"]?.bool == true {
                 if json {
@@ -76,7 +74,7 @@ struct PromptCommand: ParsableCommand {
         }
         // Give up, and tell the agent so it stops generating for nobody.
         let cancelTopic = target?.cancel ?? Topics.fleetCancel(prefix: settings.topicPrefix)
-        client.publish(MQTTMessage(topic: cancelTopic, json: ["id": .string(id)], qos: 1))
+        client.publish(MQTTMessage(topic: cancelTopic, json: CancelRequest(id: id).document, qos: 1))
         _ = client.flush(timeout: 2)
         throw failure("no complete reply within \(timeout) s")
     }

@@ -1,9 +1,9 @@
-import Agent
 import ArgumentParser
 import Foundation
 import Glibc
 import ModelPush
 import MQTT
+import Protocol
 
 /// `elutq push`: sends a signed model to a device (or to every online device of a group).
 struct PushCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelPush
+import Protocol
 
 /// `elutq sign`: the signed manifest of a model, so one machine signs and another pushes.
 struct SignCommand: ParsableCommand {

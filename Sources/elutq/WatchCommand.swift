@@ -1,7 +1,7 @@
-import Agent
 import ArgumentParser
 import Foundation
 import MQTT
+import Protocol
 
 /// `elutq watch`: one device's telemetry as it arrives.
 struct WatchCommand: ParsableCommand {
@@ -20,7 +20,7 @@ struct WatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try broker.configuration()
+        let settings = try broker.settings()
         let topics = Topics(prefix: settings.topicPrefix, device: device)
         let inbox = MessageInbox()
         let client = try broker.connect(settings, clientID: BrokerOptions.clientID("watch"), subscriptions: [topics.telemetry, topics.status], inbox: inbox)

@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import Protocol
 import Testing
 
 @testable import Agent

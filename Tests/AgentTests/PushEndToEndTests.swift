@@ -2,6 +2,7 @@ import Foundation
 import ModelFile
 import ModelPush
 import MQTT
+import Protocol
 import Testing
 import TestSupport
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ModelPush
 import MQTT
+import Protocol
 import Testing
 import TestSupport
 

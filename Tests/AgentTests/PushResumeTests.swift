@@ -3,6 +3,7 @@ import Glibc
 import ModelFile
 import ModelPush
 import MQTT
+import Protocol
 import Testing
 import TestSupport
 

@@ -1,3 +1,4 @@
+import Protocol
 import Runtime
 import Testing
 

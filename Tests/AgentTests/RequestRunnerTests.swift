@@ -1,5 +1,6 @@
 import Foundation
 import Parallel
+import Protocol
 import Runtime
 import Testing
 

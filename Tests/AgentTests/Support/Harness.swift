@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import MQTT
+import Protocol
 import Testing
 import TestSupport
 

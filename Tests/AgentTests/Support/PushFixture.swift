@@ -3,6 +3,7 @@ import Foundation
 import ModelFile
 import ModelPush
 import MQTT
+import Protocol
 import TestSupport
 
 /// The files push tests need, made once per test process: SmolLM2 quantized to a 4-bit HLQ

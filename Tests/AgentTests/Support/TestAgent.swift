@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import MQTT
+import Protocol
 import TestSupport
 
 /// Settings for an agent under test: the test broker, the real model, a small context,

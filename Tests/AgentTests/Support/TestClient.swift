@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import Protocol
 import TestSupport
 
 /// Everything received for one request id, in arrival order.

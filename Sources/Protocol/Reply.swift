@@ -1,4 +1,3 @@
-import MQTT
 import Runtime
 
 /// One document published for a request: a chunk of streamed text, the final reply, or an error.
@@ -31,6 +30,13 @@ public enum Reply: Sendable {
         }
     }
 
+    /// `code: message` of an error reply, nil for any other reply: what `elutq` prints when a
+    /// device refuses. The code is read as text, so a code newer than this client still shows.
+    public static func errorText(of document: JSON) -> String? {
+        guard let error = document["error"] else { return nil }
+        return "\(error["code"]?.string ?? "error"): \(error["message"]?.string ?? "")"
+    }
+
     /// Two decimals: timings are not more precise than that, and the JSON stays short.
-    static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+    public static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 }

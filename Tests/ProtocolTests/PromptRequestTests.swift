@@ -2,7 +2,7 @@ import MQTT
 import Runtime
 import Testing
 
-@testable import Agent
+@testable import Protocol
 
 /// Checking prompt requests: every way a request can be wrong gets its code and a message that
 /// names the problem, and its reply goes where the sender can hear it.

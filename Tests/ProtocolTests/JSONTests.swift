@@ -1,4 +1,4 @@
-import MQTT
+import Protocol
 import Testing
 
 /// The JSON value type over json-c: what it accepts, what it refuses, and how it prints.

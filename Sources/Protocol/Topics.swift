@@ -1,4 +1,5 @@
-/// The MQTT topics of one agent, all under a prefix (`elutq` by default).
+/// The MQTT topics of one agent, all under a prefix (`elutq` by default), and those of the
+/// fleet and of `elutq` clients under the same prefix.
 public struct Topics: Sendable, Equatable {
     public let prefix: String
     public let device: String
@@ -43,4 +44,10 @@ public struct Topics: Sendable, Equatable {
     /// Every device's status and telemetry, for `elutq fleet`.
     public static func allStatuses(prefix: String) -> String { "\(prefix)/+/status" }
     public static func allTelemetry(prefix: String) -> String { "\(prefix)/+/telemetry" }
+
+    /// Where an `elutq` command hears replies: under its client id, so a broker ACL can let each
+    /// client read its own replies only (`pattern read elutq/client/%c/#`).
+    public static func clientReplies(prefix: String, clientID: String) -> String { "\(prefix)/client/\(clientID)/reply" }
+    /// Where `elutq push` hears transfer events, beside its replies.
+    public static func clientPushEvents(prefix: String, clientID: String) -> String { "\(prefix)/client/\(clientID)/push" }
 }

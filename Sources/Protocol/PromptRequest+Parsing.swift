@@ -1,45 +1,6 @@
 import MQTT
 import Runtime
 
-/// A prompt request that passed every check, ready to queue.
-public struct PromptRequest: Sendable {
-    public var id: String
-    /// The conversation; a plain `prompt` becomes one user message.
-    public var messages: [ChatMessage]
-    public var options: GenerationOptions
-    /// Whether to publish chunks as the text grows, or only the final reply.
-    public var stream: Bool
-    /// The fleet group the sender addressed, if any; other groups' agents leave the prompt alone.
-    public var group: String?
-    public var route: ReplyRoute
-}
-
-/// A request that failed a check, with what is known of where its error reply goes.
-public struct RejectedRequest: Error, Sendable {
-    /// nil when the request had no readable id.
-    public var id: String?
-    public var route: ReplyRoute
-    public var error: RequestError
-}
-
-/// The limits a request is checked against.
-struct RequestLimits: Sendable {
-    var maxPromptBytes: Int
-    var maxNewTokens: Int
-    var defaults: GenerationOptions
-
-    /// The largest payload worth parsing: a prompt at the limit with every byte escaped as `\u00XX`
-    /// (6 bytes), plus room for the other fields. Anything bigger is refused unread.
-    var maxPayloadBytes: Int { 6 * maxPromptBytes + 64 * 1024 }
-
-    /// Roles a message may have. Roles are written into the chat template as markup, so they must
-    /// come from a fixed set rather than from the sender.
-    static let roles: Set<String> = ["system", "user", "assistant"]
-    static let maxMessages = 256
-    static let maxStopStrings = 8
-    static let maxStopBytes = 128
-}
-
 extension PromptRequest {
     static let fields: Set<String> = [
         "id", "prompt", "messages", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "stream", "group",
@@ -47,10 +8,13 @@ extension PromptRequest {
 
     /// Checks a prompt message: size, UTF-8, JSON, the id, then every field's type and range.
     /// Checks run in that order so the reply can go to `reply/<id>` as soon as the id is known.
-    static func parse(_ message: MQTTMessage, limits: RequestLimits, topics: Topics) -> Result<PromptRequest, RejectedRequest> {
+    public static func parse(_ message: MQTTMessage, limits: RequestLimits, topics: Topics) -> Result<PromptRequest, RejectedRequest> {
         var id: String?
+        func reject(_ error: RequestError) -> Result<PromptRequest, RejectedRequest> {
+            .failure(RejectedRequest(id: id, route: ReplyRoute(for: message, fallback: topics.reply(to: id)), error: error))
+        }
         func reject(_ code: RequestError.Code, _ text: String) -> Result<PromptRequest, RejectedRequest> {
-            .failure(RejectedRequest(id: id, route: ReplyRoute(for: message, id: id, topics: topics), error: RequestError(code, text)))
+            reject(RequestError(code, text))
         }
         guard message.payload.count <= limits.maxPayloadBytes else {
             return reject(.tooLarge, "the request is \(message.payload.count) bytes, more than the \(limits.maxPayloadBytes) a prompt of max_prompt_bytes = \(limits.maxPromptBytes) can need")
@@ -64,7 +28,7 @@ extension PromptRequest {
         guard let fields = document.object else { return reject(.badRequest, "the request must be a JSON object, got \(document.typeName)") }
         guard let idValue = fields["id"] else { return reject(.badRequest, "the request has no id") }
         guard let idText = idValue.string else { return reject(.badRequest, "id must be a string, got \(idValue.typeName)") }
-        guard AgentConfiguration.isIdentifier(idText, maxLength: 128) else {
+        guard Topics.isIdentifier(idText, maxLength: 128) else {
             return reject(.badRequest, "id must be 1 to 128 letters, digits, - _ . or :")
         }
         id = idText
@@ -72,9 +36,9 @@ extension PromptRequest {
             return reject(.badRequest, "the response topic \"\(responseTopic)\" is not a topic one can publish to")
         }
         do throws(RequestError) {
-            return .success(try parseFields(fields, id: idText, limits: limits, route: ReplyRoute(for: message, id: idText, topics: topics)))
+            return .success(try parseFields(fields, id: idText, limits: limits, route: ReplyRoute(for: message, fallback: topics.reply(to: idText))))
         } catch {
-            return .failure(RejectedRequest(id: id, route: ReplyRoute(for: message, id: id, topics: topics), error: error))
+            return reject(error)
         }
     }
 
