@@ -86,7 +86,7 @@ struct BenchKernelCommand: ParsableCommand {
 
         let bytes = copies.matrixBytes
         let report = Report(
-            isa: KernelISA.active.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
+            isa: KernelISA.best.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
             threads: common.threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
             readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,
