@@ -1,7 +1,7 @@
 // Cross-check of the kernels built for another CPU (aarch64 NEON under qemu-user): every supported
 // path must match the scalar path bit for bit, and the scalar path must match a float reference
 // dequantized from the packed layout within the table-rounding bound (see LUTKernelTests.swift).
-// Built and run by tools/check-neon.
+// Built and run by tools/dev/check-neon.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
