@@ -1,4 +1,4 @@
-// Geometry helpers, CPU feature detection and the dispatch to the best supported path.
+// Geometry helpers, CPU feature detection and the dispatch to the path the caller names.
 #include "lut_internal.h"
 
 int32_t elutq_padded_cols(int32_t cols) { return (cols + 15) / 16 * 16; }
@@ -35,22 +35,11 @@ int elutq_isa_supported(elutq_isa isa) {
     }
 }
 
-/// -1 until first use; then the chosen path. Written once per process (or by tests via force).
-static int active_isa = -1;
-
-elutq_isa elutq_active_isa(void) {
-    if (active_isa < 0) {
-        const elutq_isa preference[] = {ELUTQ_ISA_AVX512_VBMI, ELUTQ_ISA_NEON, ELUTQ_ISA_AVX2, ELUTQ_ISA_SCALAR};
-        for (unsigned i = 0; i < sizeof preference / sizeof preference[0]; i++)
-            if (elutq_isa_supported(preference[i])) { active_isa = preference[i]; break; }
-    }
-    return (elutq_isa)active_isa;
-}
-
-int elutq_force_isa(elutq_isa isa) {
-    if (!elutq_isa_supported(isa)) return 0;
-    active_isa = isa;
-    return 1;
+elutq_isa elutq_best_isa(void) {
+    const elutq_isa preference[] = {ELUTQ_ISA_AVX512_VBMI, ELUTQ_ISA_NEON, ELUTQ_ISA_AVX2};
+    for (unsigned i = 0; i < sizeof preference / sizeof preference[0]; i++)
+        if (elutq_isa_supported(preference[i])) return preference[i];
+    return ELUTQ_ISA_SCALAR;
 }
 
 const char *elutq_isa_name(elutq_isa isa) {
@@ -63,9 +52,9 @@ const char *elutq_isa_name(elutq_isa isa) {
     return "unknown";
 }
 
-void elutq_build_tables(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
+void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (elutq_active_isa() == ELUTQ_ISA_AVX512_VBMI) {
+    if (isa == ELUTQ_ISA_AVX512_VBMI) {
         lut_build_tables_avx512(x, cols, group_size, out);
         return;
     }
@@ -109,9 +98,9 @@ static lut_block_kernel block_kernel_for(elutq_isa isa) {
     }
 }
 
-void elutq_lut_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x,
+void elutq_lut_matmul(elutq_isa isa, const elutq_lut_matrix *a, const elutq_lut_tables *x,
                       float *y, int64_t ldy, int32_t block_begin, int32_t block_end) {
-    tiled_matmul(a, x, y, ldy, block_begin, block_end, block_kernel_for(elutq_active_isa()));
+    tiled_matmul(a, x, y, ldy, block_begin, block_end, block_kernel_for(isa));
 }
 
 void elutq_cpu_relax(void) {

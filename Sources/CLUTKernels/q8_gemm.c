@@ -138,10 +138,10 @@ static void q8_scalar(const int8_t *w, const float *wscales, int32_t cols, const
     }
 }
 
-void elutq_q8_gemm(const int8_t *w, const float *wscales, int32_t cols, const int16_t *xq, const float *xscales,
-                   int64_t ldx, int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
+void elutq_q8_gemm(elutq_isa isa, const int8_t *w, const float *wscales, int32_t cols, const int16_t *xq,
+                   const float *xscales, int64_t ldx, int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
 #if defined(__x86_64__) || defined(__i386__)
-    switch (elutq_active_isa()) {
+    switch (isa) {
     case ELUTQ_ISA_AVX512_VBMI:
         if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl")) {
             q8_vnni(w, wscales, cols, xq, xscales, ldx, count, y, ldy, row_begin, row_end);

@@ -61,16 +61,18 @@ public final class ActivationTables: @unchecked Sendable {
         residuals?.deallocate()
     }
 
-    /// Builds tables for `count` vectors at `x + v * stride`, each `cols` long; vectors split across the pool.
-    public func build(_ x: UnsafePointer<Float>, count: Int, stride: Int, pool: ThreadPool? = nil) {
+    /// Builds tables for `count` vectors at `x + v * stride`, each `cols` long; vectors split across
+    /// the pool. Every path builds the same bytes, so tables built on one serve products on any.
+    public func build(_ x: UnsafePointer<Float>, count: Int, stride: Int, isa: KernelISA = .best, pool: ThreadPool? = nil) {
         precondition(count <= capacity, "batch of \(count) exceeds table capacity \(capacity)")
+        precondition(isa.isSupported, "this CPU cannot run the \(isa.name) kernels")
         self.count = count
         let one = { (v: Int) in
             let out = elutq_table_output(
                 tables: self.tables + v * self.paddedCols * 4, multipliers: self.multipliers + v * self.paddedCols / 4,
                 scales: self.scales + v * self.groups, offsets: self.offsets + v * self.groups, sums: self.sums + v * self.groups,
                 residuals: self.residuals.map { $0 + v * self.paddedCols * 4 })
-            elutq_build_tables(x + v * stride, Int32(self.cols), Int32(self.groupSize), out)
+            elutq_build_tables(isa.kernelValue, x + v * stride, Int32(self.cols), Int32(self.groupSize), out)
         }
         if let pool, count > 1 {
             pool.parallelFor(count) { range in range.forEach(one) }

@@ -47,8 +47,9 @@ public final class LinearInput: @unchecked Sendable {
         int16Fresh = false
     }
 
-    /// Tables for the current vectors at `groupSize` and `precision`, built on first use after `invalidate`.
-    public func tables(groupSize: Int, precision: TablePrecision, pool: ThreadPool) -> ActivationTables {
+    /// Tables for the current vectors at `groupSize` and `precision`, built on `isa` on first use
+    /// after `invalidate` (and reused by products on any path: every path builds the same bytes).
+    public func tables(groupSize: Int, precision: TablePrecision, isa: KernelISA, pool: ThreadPool) -> ActivationTables {
         let kind = TableKind(groupSize: groupSize, precision: precision)
         let tables = tablesByKind[kind] ?? {
             let made = ActivationTables(cols: cols, groupSize: groupSize, capacity: capacity, precision: precision)
@@ -56,7 +57,7 @@ public final class LinearInput: @unchecked Sendable {
             return made
         }()
         if !fresh.contains(kind) {
-            tables.build(values, count: count, stride: cols, pool: pool)
+            tables.build(values, count: count, stride: cols, isa: isa, pool: pool)
             fresh.insert(kind)
         }
         return tables

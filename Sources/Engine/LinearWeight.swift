@@ -5,7 +5,8 @@ import Parallel
 ///
 /// Rows are outputs. The memory belongs to a mapped model file or to whoever built the view.
 public enum LinearWeight: @unchecked Sendable {
-    /// Packed HLQ bit planes, run on the LUT kernels.
+    /// Packed HLQ bit planes, run on the LUT kernels. One pass over the weights serves every vector
+    /// of a batch, so prefill reads them once, not once per token.
     case lut(LUTMatrix)
     /// Float32 rows, the reference path.
     case f32(UnsafePointer<Float>, rows: Int, cols: Int)
@@ -28,20 +29,23 @@ public enum LinearWeight: @unchecked Sendable {
         }
     }
 
-    /// y[v * ldy + row] = (W x_v)[row] for every vector of `input`; threads split rows.
-    public func multiply(_ input: LinearInput, into y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool) {
-        Self.multiply([(self, y, ldy)], input: input, pool: pool)
+    /// y[v * ldy + row] = (W x_v)[row] for every vector of `input`, on the kernels' path `isa`;
+    /// threads split rows.
+    public func multiply(_ input: LinearInput, into y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool,
+                         isa: KernelISA = .best) {
+        Self.multiply([(self, y, ldy)], input: input, pool: pool, isa: isa)
     }
 
     /// Several products of the same input (q, k and v; gate and up) in one parallel region, so a
     /// decode step pays one fork-join for them instead of one each.
     public static func multiply(_ products: [(weight: LinearWeight, y: UnsafeMutablePointer<Float>, ldy: Int)],
-                                input: LinearInput, pool: ThreadPool) {
+                                input: LinearInput, pool: ThreadPool, isa: KernelISA = .best) {
+        precondition(isa.isSupported, "this CPU cannot run the \(isa.name) kernels")
         // The input is prepared (tables, int16 copy) before the region: building tables is itself
         // split across the pool.
         let prepared = products.map { product -> PreparedInput in
             precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
-            return product.weight.prepare(input, pool: pool)
+            return product.weight.prepare(input, isa: isa, pool: pool)
         }
         // One piece per product and participant: each product's work units split evenly, the
         // pieces claimed by whichever participant comes first (a held-up one loses its pieces).
@@ -49,7 +53,9 @@ public enum LinearWeight: @unchecked Sendable {
         pool.claimPieces(products.count * participants) { piece in
             let product = products[piece / participants], prepared = prepared[piece / participants]
             let units = ThreadPool.share(of: product.weight.workUnits, participant: piece % participants, participants: participants)
-            if !units.isEmpty { product.weight.compute(units, input: input, prepared: prepared, into: product.y, ldy: product.ldy) }
+            if !units.isEmpty {
+                product.weight.compute(units, input: input, prepared: prepared, isa: isa, into: product.y, ldy: product.ldy)
+            }
         }
     }
 
@@ -60,10 +66,10 @@ public enum LinearWeight: @unchecked Sendable {
         case int16(values: UnsafePointer<Int16>, scales: UnsafePointer<Float>)
     }
 
-    func prepare(_ input: LinearInput, pool: ThreadPool) -> PreparedInput {
+    func prepare(_ input: LinearInput, isa: KernelISA, pool: ThreadPool) -> PreparedInput {
         switch self {
         case .lut(let matrix):
-            return .tables(input.tables(groupSize: matrix.groupSize, precision: matrix.tablePrecision, pool: pool))
+            return .tables(input.tables(groupSize: matrix.groupSize, precision: matrix.tablePrecision, isa: isa, pool: pool))
         case .q8:
             let (values, scales) = input.int16()
             return .int16(values: values, scales: scales)
@@ -81,19 +87,20 @@ public enum LinearWeight: @unchecked Sendable {
     }
 
     /// The output rows of work units `units`, for every vector of `input`.
-    private func compute(_ units: Range<Int>, input: LinearInput, prepared: PreparedInput,
+    private func compute(_ units: Range<Int>, input: LinearInput, prepared: PreparedInput, isa: KernelISA,
                          into y: UnsafeMutablePointer<Float>, ldy: Int) {
         let count = Int32(input.count)
         let firstRow = Int32(units.lowerBound * 4), endRow = Int32(min(rows, units.upperBound * 4))
         switch (self, prepared) {
         case (.lut(let matrix), .tables(let tables)):
-            LUTMatmul.multiply(matrix, tables, blocks: units, into: y, ldy: ldy)
+            var a = matrix.descriptor, x = tables.descriptor
+            elutq_lut_matmul(isa.kernelValue, &a, &x, y, Int64(ldy), Int32(units.lowerBound), Int32(units.upperBound))
         case (.f32(let w, _, let cols), .floats):
             elutq_f32_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
         case (.f16(let w, _, let cols), .floats):
             elutq_f16_gemm(w, Int32(cols), input.values, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
         case (.q8(let w, let scales, _, let cols), .int16(let values, let valueScales)):
-            elutq_q8_gemm(w, scales, Int32(cols), values, valueScales, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
+            elutq_q8_gemm(isa.kernelValue, w, scales, Int32(cols), values, valueScales, Int64(cols), count, y, Int64(ldy), firstRow, endRow)
         default:
             preconditionFailure("the input was prepared for another kind of matrix")
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CLUTKernels
 import Engine
 import Foundation
 import HLQ
@@ -11,9 +10,10 @@ struct BenchKernelCommand: ParsableCommand {
         commandName: "bench-kernel",
         abstract: "Time the LUT kernels against memory bandwidth, and float32 and q8 GEMVs of the same shape.",
         discussion: """
-            Weights are cycled through enough copies to exceed the caches (--working-set-mb), so GEMV \
-            streams from DRAM as decode does. The read bandwidth is measured in the same run with wide \
-            loads in four independent streams on the same number of threads.
+            Every product is timed through the call decode makes, its rows split into pieces the threads \
+            claim. Weights are cycled through enough copies to exceed the caches (--working-set-mb), so \
+            GEMV streams from DRAM as decode does. The read bandwidth is measured in the same run with \
+            wide loads in four independent streams on the same number of threads.
             """)
 
     @Option(help: "Output rows N.") var rows = 4096
@@ -66,39 +66,27 @@ struct BenchKernelCommand: ParsableCommand {
         let quantized = weights.withUnsafeBufferPointer {
             Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: .hlq, pool: pool)
         }
-        let packed = PackedMatrix(quantized)
-        let copies = WeightCopies(packed, minimumBytes: workingSet)
+        let copies = WeightCopies(PackedMatrix(quantized), precision: kernel.tables, minimumBytes: workingSet)
 
         let x = (0..<(batch * cols)).map { _ in Float.random(in: -1...1, using: &random) }
-        let single = ActivationTables(cols: cols, groupSize: groupSize, precision: kernel.tables)
-        let batched = ActivationTables(cols: cols, groupSize: groupSize, capacity: batch, precision: kernel.tables)
-        var y = [Float](repeating: 0, count: batch * rows)
+        let tables = ActivationTables(cols: cols, groupSize: groupSize, precision: kernel.tables)
         let tableTime = x.withUnsafeBufferPointer { xs in
-            medianSeconds(repetitions: repetitions) { _ in single.build(xs.baseAddress!, count: 1, stride: cols) }
+            medianSeconds(repetitions: repetitions) { _ in tables.build(xs.baseAddress!, count: 1, stride: cols) }
         }
         common.log("bench-kernel: timing GEMV over \(copies.count) copies")
-        let gemvTime = y.withUnsafeMutableBufferPointer { out in
-            medianSeconds(repetitions: repetitions) { r in
-                LUTMatmul.multiply(copies[r], single, into: out.baseAddress!, ldy: rows, pool: pool)
-            }
-        }
+        let gemvTime = copies.medianProductSeconds(x: x, vectors: 1, repetitions: repetitions, pool: pool)
         common.log("bench-kernel: timing GEMM at batch \(batch)")
-        x.withUnsafeBufferPointer { batched.build($0.baseAddress!, count: batch, stride: cols, pool: pool) }
-        let gemmTime = y.withUnsafeMutableBufferPointer { out in
-            medianSeconds(repetitions: max(3, repetitions / 4)) { r in
-                LUTMatmul.multiply(copies[r], batched, into: out.baseAddress!, ldy: rows, pool: pool)
-            }
-        }
+        let gemmTime = copies.medianProductSeconds(x: x, vectors: batch, repetitions: max(3, repetitions / 4), pool: pool)
         common.log("bench-kernel: timing float32 GEMV")
-        let floatTime = DenseCopies(weights, rows: rows, cols: cols, storage: .f32, minimumBytes: workingSet).time(
-            x: x, repetitions: repetitions, pool: pool)
+        let floatTime = WeightCopies(float32: weights, rows: rows, cols: cols, minimumBytes: workingSet)
+            .medianProductSeconds(x: x, vectors: 1, repetitions: repetitions, pool: pool)
         common.log("bench-kernel: timing q8 GEMV (the kernel of q8 output heads)")
-        let q8Copies = DenseCopies(weights, rows: rows, cols: cols, storage: .q8, minimumBytes: workingSet)
-        let q8Time = q8Copies.time(x: x, repetitions: repetitions, pool: pool)
+        let q8Copies = WeightCopies(q8: weights, rows: rows, cols: cols, minimumBytes: workingSet)
+        let q8Time = q8Copies.medianProductSeconds(x: x, vectors: 1, repetitions: repetitions, pool: pool)
 
         let bytes = copies.matrixBytes
         let report = Report(
-            isa: KernelISA.active.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
+            isa: KernelISA.best.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
             threads: common.threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
             readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The elutq command line: quantize, inspect and benchmark 2-bit HLQ models.
 @main
@@ -11,4 +12,29 @@ struct Elutq: ParsableCommand {
                       QuantizeReportCommand.self, BenchKernelCommand.self,
                       PromptCommand.self, FleetCommand.self, WatchCommand.self,
                       KeygenCommand.self, SignCommand.self, PushCommand.self, ModelsCommand.self, UseCommand.self, RmCommand.self])
+
+    /// ArgumentParser's main, except for errors one of our commands throws while it runs (a model
+    /// that cannot be loaded, a broker that does not answer): the command line was right, so they
+    /// print their message alone and exit 1, not 64 with the usage. Errors in parsing and
+    /// `validate()`, an `ExitCode` or `CleanExit` thrown by `run()`, and the commands ArgumentParser
+    /// adds itself (`help`, which reports through an error) keep ArgumentParser's handling.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            guard isOurs(type(of: command)), !(error is ExitCode), !(error is CleanExit) else { exit(withError: error) }
+            FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
+            Foundation.exit(EXIT_FAILURE)
+        }
+    }
+
+    private static func isOurs(_ command: ParsableCommand.Type) -> Bool {
+        ([Elutq.self] + configuration.subcommands).contains { $0 == command }
+    }
 }

@@ -20,7 +20,7 @@ extension BrokerTests {
                 #expect(status["agent_version"]?.string == Agent.version)
                 #expect(status["group"]?.string == "kitchen")
                 #expect(status["model"]?["name"]?.string == "SmolLM2-135M-Instruct.Q4_1")
-                // The SHA-256 tools/fetch-model checks the download against.
+                // The SHA-256 tools/setup/fetch-model checks the download against.
                 #expect(status["model"]?["sha256"]?.string == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
                 #expect(status["model"]?["format"]?.string == "f32")
                 #expect(status["model"]?["quantization"] == .null)

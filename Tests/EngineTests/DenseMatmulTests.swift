@@ -25,7 +25,7 @@ import TestSupport
         case .q8: w = (0..<(rows * cols)).map { Float(q8[$0]) * scales[$0 / cols] }
         }
         let x = (0..<(count * cols)).map { _ in random.normal() }
-        let y = multiply(storage: storage, w: w, halves: halves, q8: q8, scales: scales, x: x, shape: shape)
+        let y = multiply(storage: storage, w: w, halves: halves, q8: q8, scales: scales, x: x, shape: shape, isa: .best)
         // q8 multiplies int16 copies of the inputs: each is off by at most half its vector's step.
         var inputSteps = [Float](repeating: 0, count: count)
         if storage == .q8 {
@@ -55,22 +55,16 @@ import TestSupport
         let w = (0..<(rows * cols)).map { _ in random.normal() }
         let (q8, scales) = w.withUnsafeBufferPointer { RowQuantizer.q8($0, rows: rows, cols: cols) }
         let x = (0..<(count * cols)).map { _ in 10 * random.normal() }
-        let original = KernelISA.active
-        defer { original.force() }
-        var results: [KernelISA: [Float]] = [:]
-        for isa in KernelISA.allCases where isa.isSupported {
-            isa.force()
-            results[isa] = multiply(storage: .q8, w: w, halves: [], q8: q8, scales: scales, x: x, shape: shape)
-        }
-        let scalar = results[.scalar]!
-        for (isa, y) in results {
-            #expect(y.map(\.bitPattern) == scalar.map(\.bitPattern), "\(isa) differs from scalar")
+        let scalar = multiply(storage: .q8, w: w, halves: [], q8: q8, scales: scales, x: x, shape: shape, isa: .scalar)
+        for isa in KernelISATests.simdPaths {
+            let y = multiply(storage: .q8, w: w, halves: [], q8: q8, scales: scales, x: x, shape: shape, isa: isa)
+            #expect(y.map(\.bitPattern) == scalar.map(\.bitPattern), "\(isa.name) differs from scalar")
         }
     }
 
-    /// y = W x through `LinearWeight` for one storage kind.
+    /// y = W x through `LinearWeight` for one storage kind, on path `isa` (f32 and f16 choose their own).
     private func multiply(storage: Storage, w: [Float], halves: [UInt16], q8: [Int8], scales: [Float], x: [Float],
-                          shape: (Int, Int, Int)) -> [Float] {
+                          shape: (Int, Int, Int), isa: KernelISA) -> [Float] {
         let (rows, cols, count) = shape
         var y = [Float](repeating: .nan, count: count * rows)
         let input = LinearInput(cols: cols, capacity: count)
@@ -86,7 +80,7 @@ import TestSupport
                         case .f16: .f16(halves.baseAddress!, rows: rows, cols: cols)
                         case .q8: .q8(q8.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
                         }
-                        y.withUnsafeMutableBufferPointer { weight.multiply(input, into: $0.baseAddress!, ldy: rows, pool: pool) }
+                        y.withUnsafeMutableBufferPointer { weight.multiply(input, into: $0.baseAddress!, ldy: rows, pool: pool, isa: isa) }
                     }
                 }
             }

@@ -7,7 +7,7 @@ import TestSupport
 
 /// The kernels against a float reference computed from the same HLQ parameters, and every ISA path
 /// against the scalar path.
-@Suite(.serialized) struct LUTKernelTests {
+@Suite struct LUTKernelTests {
     struct Shape: CustomStringConvertible, Sendable {
         let rows, cols, planes, groupSize, batch: Int
         var description: String { "\(rows)x\(cols) B\(planes) g\(groupSize) M\(batch)" }
@@ -45,13 +45,19 @@ import TestSupport
         return Case(shape: s, quantized: q, matrix: OwnedLUTMatrix(PackedMatrix(q)), x: x)
     }
 
-    static func run(_ c: Case, threads: Int, precision: TablePrecision) -> [Float] {
+    /// y = W x on path `isa`, through `LinearWeight` as the transformer multiplies (tables built on the same path).
+    static func run(_ c: Case, threads: Int, precision: TablePrecision, isa: KernelISA) -> [Float] {
         let s = c.shape
-        let tables = ActivationTables(cols: s.cols, groupSize: s.groupSize, capacity: s.batch, precision: precision)
+        var matrix = c.matrix.matrix
+        matrix.tablePrecision = precision
+        let input = LinearInput(cols: s.cols, capacity: s.batch)
+        input.values.update(from: c.x, count: c.x.count)
+        input.invalidate(count: s.batch)
         var y = [Float](repeating: .nan, count: s.batch * s.rows)
         let pool = ThreadPool(threadCount: threads)
-        c.x.withUnsafeBufferPointer { tables.build($0.baseAddress!, count: s.batch, stride: s.cols, pool: pool) }
-        y.withUnsafeMutableBufferPointer { LUTMatmul.multiply(c.matrix.matrix, tables, into: $0.baseAddress!, ldy: s.rows, pool: pool) }
+        y.withUnsafeMutableBufferPointer {
+            LinearWeight.lut(matrix).multiply(input, into: $0.baseAddress!, ldy: s.rows, pool: pool, isa: isa)
+        }
         return y
     }
 
@@ -85,7 +91,7 @@ import TestSupport
     @Test(arguments: shapes, TablePrecision.allCases)
     func matchesFloatReferenceWithinTableRounding(shape: Shape, precision: TablePrecision) {
         let c = Self.makeCase(shape, seed: UInt64(shape.rows * 31 + shape.cols))
-        let y = Self.run(c, threads: 2, precision: precision)
+        let y = Self.run(c, threads: 2, precision: precision, isa: .best)
         let stepFraction = precision == .precise ? 1.0 / 254 : 1.0
         let q = c.quantized
         let w = q.dequantized()
@@ -114,14 +120,11 @@ import TestSupport
     @Test(arguments: shapes, TablePrecision.allCases)
     func everyISAPathMatchesScalarExactly(shape: Shape, precision: TablePrecision) throws {
         let c = Self.makeCase(shape, seed: UInt64(shape.cols * 17 + shape.planes))
-        let original = KernelISA.active
-        defer { original.force() }
-        KernelISA.scalar.force()
-        let reference = Self.run(c, threads: 1, precision: precision)
-        for isa in KernelISA.allCases where isa.isSupported {
-            isa.force()
+        let reference = Self.run(c, threads: 1, precision: precision, isa: .scalar)
+        #expect(Self.run(c, threads: 2, precision: precision, isa: .scalar) == reference, "scalar with 2 threads differs")
+        for isa in KernelISATests.simdPaths {
             for threads in [1, 2] {
-                let y = Self.run(c, threads: threads, precision: precision)
+                let y = Self.run(c, threads: threads, precision: precision, isa: isa)
                 #expect(y == reference, "\(isa.name) with \(threads) threads differs on \(shape) with \(precision) tables")
             }
         }

@@ -17,7 +17,7 @@ import TestSupport
         #expect(FileDigest.sha256(data: Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 
-    /// tools/fetch-model checks the same digest with sha256sum.
+    /// tools/setup/fetch-model checks the same digest with sha256sum.
     @Test func realModel() throws {
         #expect(try FileDigest.sha256(path: try realModelPath()) == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
     }

@@ -11,7 +11,7 @@ func readFloats(_ url: URL) throws -> [Float] {
     }
 }
 
-/// Runs `tools/gguf-oracle.py` (gguf-py, llama.cpp's Python package, as the reference).
+/// Runs `tools/dev/gguf-oracle.py` (gguf-py, llama.cpp's Python package, as the reference).
 ///
 /// A missing Python or gguf package is a test failure, not a skip: without the oracle the
 /// dequantizers would go unchecked, so the message says how to install it.
@@ -20,7 +20,7 @@ func runOracle(_ arguments: [String]) throws {
                       installHint: "The GGUF oracle needs python3 with the gguf and numpy packages: python3 -m pip install gguf numpy")
 }
 
-/// Runs `body` with the oracle's fixture (see `tools/gguf-oracle.py`), opened, and the directory
+/// Runs `body` with the oracle's fixture (see `tools/dev/gguf-oracle.py`), opened, and the directory
 /// that holds it and the oracle's `<tensor name>.f32` files.
 func withOracleFixture<T>(_ body: (GGUFFile, URL) throws -> T) throws -> T {
     try withTemporaryDirectory { directory in

@@ -7,7 +7,7 @@ import ModelFile
 @Suite struct GGUFParsingTests {
     @Test func metadataOfEveryValueType() throws {
         try withOracleFixture { gguf, _ in
-            // The same values tools/gguf-oracle.py writes, with the types it writes them as.
+            // The same values tools/dev/gguf-oracle.py writes, with the types it writes them as.
             let expected: [(String, GGUFValue)] = [
                 ("general.architecture", .string("oracle")),
                 ("general.alignment", .uint32(64)),

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import ModelFile
 
-/// The real SmolLM2-135M-Instruct in Q4_1, as llama.cpp's converter wrote it (`tools/fetch-model`).
+/// The real SmolLM2-135M-Instruct in Q4_1, as llama.cpp's converter wrote it (`tools/setup/fetch-model`).
 @Suite struct RealModelTests {
     @Test func metadata() throws {
         let gguf = try GGUFFile(path: realModelPath())

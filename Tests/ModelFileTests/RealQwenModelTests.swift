@@ -3,7 +3,7 @@ import ModelFile
 import Testing
 import TestSupport
 
-/// The real Qwen2.5-Coder-1.5B-Instruct in Q4_K_M (`tools/fetch-qwen`): the qwen2 layout and the
+/// The real Qwen2.5-Coder-1.5B-Instruct in Q4_K_M (`tools/setup/fetch-qwen`): the qwen2 layout and the
 /// k-quants as llama.cpp's converter wrote them.
 @Suite struct RealQwenModelTests {
     @Test func metadataAndDirectory() throws {

@@ -5,7 +5,7 @@ import Testing
 import ModelFile
 
 /// The real SmolLM2-135M-Instruct, turned back into a Hugging Face checkpoint by
-/// `tools/make-hf-checkpoint.py` and imported again: it must come out as the GGUF it was made from.
+/// `tools/dev/make-hf-checkpoint.py` and imported again: it must come out as the GGUF it was made from.
 ///
 /// The script un-permutes q and k and renames every tensor, and the importer must undo both, so
 /// equal tensors prove the name mapping and the RoPE permutation; equal configs and vocabularies
@@ -17,7 +17,7 @@ import ModelFile
             let checkpoint = directory.appendingPathComponent("SmolLM2-135M-Instruct")
             try runPythonTool("make-hf-checkpoint.py", [gguf.path, checkpoint.path],
                               installHint: "The checkpoint maker needs python3 with gguf and numpy: "
-                                  + "python3 -m pip install -r tools/test-requirements.txt")
+                                  + "python3 -m pip install -r tools/setup/test-requirements.txt")
             let source = try SafetensorsModelSource(path: checkpoint.path)
             #expect(source.files.map { URL(fileURLWithPath: $0.file.path).lastPathComponent }
                     == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])

@@ -4,7 +4,7 @@ import XCTest
 
 @testable import Runtime
 
-/// Reference data from `tools/tokenizer-oracle.py` for the real SmolLM2 GGUF, and the Swift
+/// Reference data from `tools/dev/tokenizer-oracle.py` for the real SmolLM2 GGUF, and the Swift
 /// tokenizer built from the very same vocabulary.
 ///
 /// The script runs once per test process: it takes a few seconds, and every oracle test needs
@@ -37,7 +37,7 @@ struct OracleFixture: Sendable {
             .appendingPathComponent("tokenizer-oracle-\(ProcessInfo.processInfo.processIdentifier).json")
         defer { try? FileManager.default.removeItem(at: output) }
         try runPythonTool("tokenizer-oracle.py", [model, output.path],
-                          installHint: "The tokenizer oracle needs python3 and: pip install -r tools/test-requirements.txt")
+                          installHint: "The tokenizer oracle needs python3 and: pip install -r tools/setup/test-requirements.txt")
         oracle = try JSONDecoder().decode(TokenizerOracle.self, from: Data(contentsOf: output))
         let vocab = oracle.vocab
         let kinds: [Tokenizer.PreTokenizer] = [.gpt2, .smollm, .qwen2, .llama3]
@@ -53,7 +53,7 @@ struct OracleFixture: Sendable {
     }
 }
 
-/// The JSON `tools/tokenizer-oracle.py` writes; see the script for what each part means.
+/// The JSON `tools/dev/tokenizer-oracle.py` writes; see the script for what each part means.
 struct TokenizerOracle: Decodable, Sendable {
     struct Vocab: Decodable, Sendable {
         let tokens: [String]

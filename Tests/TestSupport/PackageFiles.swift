@@ -10,16 +10,16 @@ public struct TestFailure: Error, CustomStringConvertible {
 public let packageRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The real SmolLM2-135M-Instruct GGUF (Q4_1), which `tools/fetch-model` downloads from PyPI.
+/// The real SmolLM2-135M-Instruct GGUF (Q4_1), which `tools/setup/fetch-model` downloads from PyPI.
 /// A missing file is a failure, not a skip: the tests that need it would otherwise check nothing.
 public func realModelPath() throws -> String {
-    try cachedModelPath("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "tools/fetch-model")
+    try cachedModelPath("SmolLM2-135M-Instruct.Q4_1.gguf", fetchedBy: "tools/setup/fetch-model")
 }
 
-/// The real Qwen2.5-Coder-1.5B-Instruct GGUF (qwen2, Q4_K_M), which `tools/fetch-qwen` assembles from
+/// The real Qwen2.5-Coder-1.5B-Instruct GGUF (qwen2, Q4_K_M), which `tools/setup/fetch-qwen` assembles from
 /// its 22 PyPI parts. Missing is a failure, as above.
 public func realQwenModelPath() throws -> String {
-    try cachedModelPath("qwen2.5-coder-1.5b-instruct.Q4_K_M.gguf", fetchedBy: "tools/fetch-qwen")
+    try cachedModelPath("qwen2.5-coder-1.5b-instruct.Q4_K_M.gguf", fetchedBy: "tools/setup/fetch-qwen")
 }
 
 private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> String {
@@ -48,10 +48,10 @@ public func withTemporaryFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T)
     }
 }
 
-/// Runs `python3 script arguments...` from `tools/`; a failure (no Python, a missing package) throws
+/// Runs `python3 script arguments...` from `tools/dev/`; a failure (no Python, a missing package) throws
 /// with `installHint`, because an oracle that did not run must fail the test rather than skip it.
 public func runPythonTool(_ script: String, _ arguments: [String], installHint: String) throws {
-    let path = packageRoot.appendingPathComponent("tools/\(script)").path
+    let path = packageRoot.appendingPathComponent("tools/dev/\(script)").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", path] + arguments

@@ -95,13 +95,23 @@ typedef struct elutq_lut_tables {
     int32_t group_size;       ///< G, must match the matrix
 } elutq_lut_tables;
 
-/// The instruction-set paths, in order of preference.
+/// The instruction-set paths. Every entry point that has more than one takes the path as its first
+/// argument instead of reading process-wide state: the caller picks elutq_best_isa() once, and a
+/// test can run two paths side by side (on any thread, at the same time) and know which ones it
+/// compared. The path must be one this CPU supports: another would fault on an illegal instruction.
 typedef enum elutq_isa {
     ELUTQ_ISA_SCALAR = 0,
     ELUTQ_ISA_AVX2 = 1,          ///< vpshufb, with avx2 + fma + f16c
     ELUTQ_ISA_AVX512_VBMI = 2,   ///< vpermb, with avx512 f/bw/vbmi
     ELUTQ_ISA_NEON = 3,          ///< tbl, aarch64 only
 } elutq_isa;
+
+/// Whether this CPU (and build) can run a path.
+int elutq_isa_supported(elutq_isa isa);
+/// The fastest path this CPU supports: AVX-512 VBMI, then NEON, then AVX2, then scalar.
+elutq_isa elutq_best_isa(void);
+/// A short name such as "avx512vbmi".
+const char *elutq_isa_name(elutq_isa isa);
 
 /// Kp: the column count padded to a whole quad of 16.
 int32_t elutq_padded_cols(int32_t cols);
@@ -126,25 +136,20 @@ typedef struct elutq_table_output {
 #define ELUTQ_RESIDUAL_STEPS 254
 
 /// Build the tables, multipliers and per-group values for one input vector x[cols] (and the
-/// residual bytes when out.residuals is set).
-void elutq_build_tables(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
+/// residual bytes when out.residuals is set). Every path builds the same bytes, so tables built on
+/// one path serve products on any other.
+void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
 
 /// y[v * ldy + row] = (A x_v)[row] for every input vector v and the rows of row blocks
 /// [block_begin, block_end) (32 rows each; rows past N are not written). Threads split row blocks.
-void elutq_lut_matmul(const elutq_lut_matrix *a, const elutq_lut_tables *x,
+/// Every path returns the same bits.
+void elutq_lut_matmul(elutq_isa isa, const elutq_lut_matrix *a, const elutq_lut_tables *x,
                       float *y, int64_t ldy, int32_t block_begin, int32_t block_end);
 
-/// The path elutq_lut_matmul uses now: the best one this CPU supports, unless forced.
-elutq_isa elutq_active_isa(void);
-/// Whether this CPU (and build) can run a path.
-int elutq_isa_supported(elutq_isa isa);
-/// Force a supported path (tests compare every path with the scalar one). Returns 0 if unsupported.
-int elutq_force_isa(elutq_isa isa);
-/// A short name such as "avx512vbmi".
-const char *elutq_isa_name(elutq_isa isa);
-
 /// Float32 products for the float reference path: y[v * ldy + r] = sum_k w[r * cols + k] * x[v * ldx + k]
-/// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 when present.
+/// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 whenever the CPU has it (also
+/// one without VBMI) and takes no path argument: the two paths add in different orders, so they
+/// are each held against a float reference, not against each other.
 void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 /// The same for half-float weights (raw IEEE half bits).
@@ -160,10 +165,10 @@ void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, i
 void elutq_quantize_int16(const float *x, int64_t ldx, int32_t cols, int32_t count, int16_t *out, float *scales);
 /// q8 weights (int8 rows, one float scale each) times int16-quantized inputs:
 /// y[v * ldy + r] = wscales[r] * xscales[v] * sum_k w[r * cols + k] * xq[v * ldx + k], for rows
-/// [row_begin, row_end). Integer dot products (AVX-512 VNNI, AVX2 or portable C); every path
-/// returns the same bits, and follows elutq_active_isa so tests can compare them.
-void elutq_q8_gemm(const int8_t *w, const float *wscales, int32_t cols, const int16_t *xq, const float *xscales,
-                   int64_t ldx, int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
+/// [row_begin, row_end). Integer dot products (AVX-512 VNNI on the AVX-512 path when the CPU has
+/// it, AVX2, or portable C); every path returns the same bits.
+void elutq_q8_gemm(elutq_isa isa, const int8_t *w, const float *wscales, int32_t cols, const int16_t *xq,
+                   const float *xscales, int64_t ldx, int32_t count, float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 
 /// Reads `bytes` of a 64-byte-aligned buffer with the widest loads available, in four independent
 /// streams, and returns a value derived from every byte (so the reads cannot be elided).

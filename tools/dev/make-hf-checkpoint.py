@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns a llama GGUF back into a Hugging Face checkpoint directory, for the safetensors importer's tests.
 
-Usage: tools/make-hf-checkpoint.py MODEL.gguf OUTDIR
+Usage: tools/dev/make-hf-checkpoint.py MODEL.gguf OUTDIR
 
 No Hugging Face checkpoint can be downloaded where the tests run, so this script makes one from the
 real GGUF, laid out the way `transformers` saves a sharded llama model:
@@ -39,7 +39,7 @@ try:
     import gguf
 except ImportError as error:
     sys.exit(f"make-hf-checkpoint: {error}; install its packages with: "
-             "python3 -m pip install -r tools/test-requirements.txt")
+             "python3 -m pip install -r tools/setup/test-requirements.txt")
 
 CONTROL, USER_DEFINED = 3, 4
 SHARD_NAMES = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]

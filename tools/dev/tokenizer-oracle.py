@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference answers for the Swift tokenizer tests (Tests/RuntimeTests).
 
-Usage: tools/tokenizer-oracle.py MODEL.gguf OUT.json
+Usage: tools/dev/tokenizer-oracle.py MODEL.gguf OUT.json
 
 Reads the vocabulary of a byte-level BPE GGUF with the `gguf` package and writes one JSON file:
   vocab      tokens, merges, token types, pre-tokenizer kind, BOS/EOS, add-BOS and chat template,
@@ -45,7 +45,7 @@ except ImportError:
     MISSING.append("jinja2")
 if MISSING:
     sys.exit(f"tokenizer-oracle: missing Python packages: {' '.join(MISSING)}; "
-             "install them with: pip install -r tools/test-requirements.txt")
+             "install them with: pip install -r tools/setup/test-requirements.txt")
 
 GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 QWEN2 = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"

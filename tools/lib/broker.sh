@@ -1,0 +1,26 @@
+# A private mosquitto on a free loopback port, for the scripts that run the agent against a broker
+# of their own (tools/demo, tools/measure/measure-agent, tools/measure/measure-push). Sourced.
+#
+#   start_broker DIR   writes DIR/mosquitto.conf, starts mosquitto with its log in DIR/mosquitto.log,
+#                      and sets broker_port, broker_pid and broker=(--host 127.0.0.1 --port PORT),
+#                      the flags the elutq commands take
+#   stop_broker        stops it; does nothing if it was never started
+
+broker_pid=""
+
+start_broker() {
+  local dir=$1
+  broker_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$(id -un)" "$broker_port" \
+    > "$dir/mosquitto.conf"
+  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" 2> "$dir/mosquitto.log" &
+  broker_pid=$!
+  broker=(--host 127.0.0.1 --port "$broker_port")
+}
+
+stop_broker() {
+  if [ -n "$broker_pid" ]; then
+    kill "$broker_pid" 2>/dev/null || true
+    wait "$broker_pid" 2>/dev/null || true
+  fi
+}
