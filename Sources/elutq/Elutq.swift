@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 
 /// The elutq command line: quantize, inspect and benchmark 2-bit HLQ models.
 @main
@@ -21,7 +22,7 @@ struct Elutq: ParsableCommand {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(withDefaultValues(CommandLine.arguments.dropFirst()))
         } catch {
             exit(withError: error)
         }
@@ -32,6 +33,25 @@ struct Elutq: ParsableCommand {
             FileHandle.standardError.write(Data("Error: \(message(for: error))\n".utf8))
             Foundation.exit(EXIT_FAILURE)
         }
+    }
+
+    /// Options whose value may be left out, the value a bare one means, and the values it takes:
+    /// `quantize --finetune` is `--finetune both`. (ArgumentParser has no option with an optional value.)
+    static let defaultValues = ["--finetune": (value: "both", accepted: FinetuneOptions.Stages.allCases.map(\.rawValue))]
+
+    /// The arguments with the default filled in after each option of `defaultValues` that is not
+    /// followed by one of its values.
+    static func withDefaultValues(_ arguments: ArraySlice<String>) -> [String] {
+        var out: [String] = []
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            out.append(argument)
+            if argument == "--" { out += rest; break }
+            if let option = defaultValues[argument], !(rest.first.map(option.accepted.contains) ?? false) {
+                out.append(option.value)
+            }
+        }
+        return out
     }
 
     private static func isOurs(_ command: ParsableCommand.Type) -> Bool {
