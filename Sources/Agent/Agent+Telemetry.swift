@@ -1,6 +1,6 @@
 import Foundation
 import MQTT
-import Runtime
+import SystemReadings
 
 extension Agent {
     /// The telemetry document: one flat object of metrics, named after the OpenTelemetry semantic

@@ -1,5 +1,6 @@
 import MQTT
 import Runtime
+import Tokenizer
 
 /// A prompt request that passed every check, ready to queue.
 public struct PromptRequest: Sendable {

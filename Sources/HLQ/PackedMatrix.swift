@@ -1,4 +1,5 @@
 import CLUTKernels
+import Engine
 
 /// A quantized matrix in the kernels' packed layout: bit planes and half-float scales and midpoints.
 ///
@@ -71,35 +72,10 @@ public struct PackedMatrix: Sendable {
     }
 }
 
-extension PackedMatrix {
-    /// The float matrix ([rows][cols]) that packed bytes in the kernel layout stand for: the exact
-    /// reference the LUT kernels are held against, for matrices read back from a model file.
-    public static func dequantize(bits: UnsafeRawPointer, params: UnsafeRawPointer, rows: Int, cols: Int,
-                                  planes: Int, groupSize: Int, into out: UnsafeMutablePointer<Float>) {
-        let bytes = bits.assumingMemoryBound(to: UInt8.self)
-        let halves = params.assumingMemoryBound(to: UInt16.self)
-        let paddedCols = Int(elutq_padded_cols(Int32(cols)))
-        let groups = Int(elutq_group_count(Int32(cols), Int32(groupSize)))
-        for row in 0..<rows {
-            let block = row / 32, r = row % 32
-            for group in 0..<groups {
-                let groupBegin = group * groupSize
-                let quads = (min(groupBegin + groupSize, paddedCols) - groupBegin) / 16
-                let paramBase = (block * groups + group) * (planes + 1) * 32
-                let midpoint = Float(Float16(bitPattern: halves[paramBase + planes * 32 + r]))
-                let groupBytes = bytes + block * planes * paddedCols * 4 + group * (groupSize / 16) * planes * 64
-                for col in groupBegin..<min(groupBegin + groupSize, cols) {
-                    let within = col - groupBegin, quad = within / 16, slice = (within % 16) / 4, t = within % 4
-                    var value = midpoint
-                    for plane in 0..<planes {
-                        let byte = groupBytes[(plane * quads + quad) * 64 + 2 * r + (slice & 1)]
-                        let nibble = slice < 2 ? byte & 15 : byte >> 4
-                        let scale = Float(Float16(bitPattern: halves[paramBase + plane * 32 + r]))
-                        value += (nibble >> t) & 1 == 1 ? 0.5 * scale : -0.5 * scale
-                    }
-                    out[row * cols + col] = value
-                }
-            }
-        }
+extension OwnedLUTMatrix {
+    /// A freshly packed matrix copied to heap storage, ready for the kernels.
+    public convenience init(_ packed: PackedMatrix) {
+        self.init(bits: packed.bits, params: packed.params, rows: packed.rows, cols: packed.cols,
+                  planes: packed.planes, groupSize: packed.groupSize)
     }
 }

@@ -1,5 +1,6 @@
 import Runtime
 import Testing
+import Tokenizer
 
 @testable import Agent
 

@@ -2,6 +2,7 @@ import Foundation
 import Parallel
 import Runtime
 import Testing
+import Tokenizer
 
 @testable import Agent
 
