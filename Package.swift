@@ -19,50 +19,65 @@ let package = Package(
         .target(name: "CLUTKernels"),
         // The fork-join thread pool shared by the quantizer and the engine.
         .target(name: "Parallel", dependencies: ["CLUTKernels"]),
-        // HLQ math: alternating fit, uniform baseline, packing into the kernel layout. No I/O.
-        .target(name: "HLQ", dependencies: ["CLUTKernels", "Parallel"]),
-        // Packed-matrix views, LUT GEMV/GEMM and the float ops.
-        .target(name: "Engine", dependencies: ["CLUTKernels", "HLQ", "Parallel"]),
+        // The computing below both the runtime and the quantizer: packed-matrix views, LUT GEMV/GEMM,
+        // the float GEMM for activations, the float ops and the dot products.
+        .target(name: "Engine", dependencies: ["CLUTKernels", "Parallel"]),
+        // HLQ math: alternating fit, uniform baseline, GPTQ, refit, packing into the kernel layout. No I/O.
+        .target(name: "HLQ", dependencies: ["CLUTKernels", "Engine", "Parallel"]),
         // Model files: GGUF and safetensors importers, the .hlq reader and writer.
         .target(name: "ModelFile", dependencies: ["CLUTKernels", "Parallel", .product(name: "Crypto", package: "swift-crypto")]),
-        // The transformer, tokenizer, sampler and perplexity on top of the engine.
-        .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "HLQ"]),
+        // Text to tokens and back (byte-level BPE, as llama.cpp does it), and the ChatML chat template.
+        .target(name: "Tokenizer", dependencies: ["ModelFile"]),
+        // Running a model: weights loaded in place, the transformer and its KV cache, sampler, generator.
+        .target(name: "Runtime", dependencies: ["Engine", "ModelFile", "Parallel", "Tokenizer"]),
+        // Making a model: the recipe's quantization, GPTQ calibration block by block, mixed precision,
+        // and chat transcripts as calibration text.
+        .target(name: "Quantization", dependencies: ["Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "Tokenizer"]),
         // HLQ finetuning: the hand-written backward passes, block reconstruction and end-to-end tuning
         // of the scales and midpoints, with checkpoints.
-        .target(name: "Training", dependencies: ["Engine", "HLQ", "ModelFile", "Parallel", "Runtime"]),
+        .target(name: "Training", dependencies: ["Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "Tokenizer"]),
+        // Measuring a model: perplexity by llama.cpp's rule and KL divergence from a reference.
+        .target(name: "Evaluation", dependencies: ["Runtime"]),
+        // Readings of this process from /proc, for the CLI's bench and the agent's telemetry.
+        .target(name: "SystemReadings"),
         // libmosquitto (MQTT v5 client) and json-c, from the system (tools/bootstrap installs them).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         // A self-reconnecting MQTT v5 client, a thin layer over libmosquitto.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
         // The wire protocol shared by the CLI and the agent: JSON, topics, routes, requests, replies, broker settings.
-        .target(name: "Protocol", dependencies: ["MQTT", "CJSONC", "Runtime", "ModelFile"]),
+        .target(name: "Protocol", dependencies: ["MQTT", "CJSONC", "Runtime", "Tokenizer", "ModelFile"]),
         // Model push over MQTT, shared by the sender (CLI) and the receiver (agent): the signed
         // manifest, block messages, the bitmap of received blocks, transfer events, the windowed sender.
         .target(name: "ModelPush", dependencies: ["MQTT", "Protocol", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
-        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
+        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "Tokenizer", "ModelFile", "ModelPush", "Parallel",
+                                              "SystemReadings",
                                               .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
             dependencies: [
-                "Engine", "HLQ", "ModelFile", "Runtime", "Training", "Parallel", "Protocol", "MQTT", "ModelPush",
+                "Engine", "HLQ", "ModelFile", "Tokenizer", "Runtime", "Quantization", "Training", "Evaluation", "Parallel",
+                "SystemReadings", "Protocol", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Helpers shared by the test targets: seeded random data and locating the real model.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "HLQTests", dependencies: ["HLQ", "Parallel", "TestSupport"]),
+        .testTarget(name: "HLQTests", dependencies: ["HLQ", "Engine", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         // JSON, request and agent.conf parsing, without a broker or a model.
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Protocol", "MQTT", "Runtime", "Parallel", "TestSupport", "ModelPush", "ModelFile",
-                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel", "TestSupport",
+                                                       "ModelPush", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Runtime", "ModelFile", "Engine", "HLQ", "Parallel", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Tokenizer", "Runtime", "Quantization", "Evaluation", "ModelFile", "Engine", "HLQ",
+                                                       "Parallel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Foundation
 import MQTT
 import Protocol
 import Runtime
+import SystemReadings
 
 extension Agent {
     /// The telemetry document: one flat object of metrics, named after the OpenTelemetry semantic

@@ -1,5 +1,4 @@
 import Foundation
-import HLQ
 
 /// The small float operations of a transformer step, in Swift SIMD: they are a sliver of the time,
 /// so clarity wins over intrinsics here.

@@ -1,5 +1,4 @@
 import CLUTKernels
-import HLQ
 
 /// A packed HLQ matrix used in place, as a view: its bytes belong to a mapped file or an `OwnedLUTMatrix`.
 public struct LUTMatrix: @unchecked Sendable {
@@ -37,16 +36,16 @@ public final class OwnedLUTMatrix: @unchecked Sendable {
     /// The in-place view; valid while this object lives.
     public let matrix: LUTMatrix
 
-    /// Copies the packed arrays into 64-byte-aligned memory, the alignment a model file gives them too.
-    public init(_ packed: PackedMatrix) {
-        let bits = UnsafeMutableRawPointer.allocate(byteCount: max(packed.bits.count, 1), alignment: 64)
-        let params = UnsafeMutableRawPointer.allocate(byteCount: max(packed.params.count * 2, 1), alignment: 64)
-        packed.bits.withUnsafeBytes { bits.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        packed.params.withUnsafeBytes { params.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    /// Copies packed bit planes and half-float params (raw bits), laid out as `lut_kernels.h`
+    /// defines, into 64-byte-aligned memory, the alignment a model file gives them too.
+    public init(bits packedBits: [UInt8], params packedParams: [UInt16], rows: Int, cols: Int, planes: Int, groupSize: Int) {
+        let bits = UnsafeMutableRawPointer.allocate(byteCount: max(packedBits.count, 1), alignment: 64)
+        let params = UnsafeMutableRawPointer.allocate(byteCount: max(packedParams.count * 2, 1), alignment: 64)
+        packedBits.withUnsafeBytes { bits.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        packedParams.withUnsafeBytes { params.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         self.bits = bits
         self.params = params
-        matrix = LUTMatrix(bits: bits, params: params, rows: packed.rows, cols: packed.cols,
-                           planes: packed.planes, groupSize: packed.groupSize)
+        matrix = LUTMatrix(bits: bits, params: params, rows: rows, cols: cols, planes: planes, groupSize: groupSize)
     }
 
     deinit {

@@ -1,4 +1,5 @@
 import CLUTKernels
+import Engine
 
 /// One thread's share of GPTQ: a run of rows, taken through every column.
 ///

@@ -1,4 +1,5 @@
 import CLUTKernels
+import Engine
 import Parallel
 
 /// Blocked Cholesky factorisation `A = L Lᵀ` of a float matrix, and the inverse of the factor, for

@@ -1,4 +1,5 @@
 import CLUTKernels
+import Engine
 
 /// A quantized matrix in the kernels' packed layout: bit planes and half-float scales and midpoints.
 ///
@@ -71,12 +72,10 @@ public struct PackedMatrix: Sendable {
     }
 }
 
-extension PackedMatrix {
-    /// The float matrix ([rows][cols]) that packed bytes in the kernel layout stand for: the exact
-    /// reference the LUT kernels are held against, for matrices read back from a model file.
-    public static func dequantize(bits: UnsafeRawPointer, params: UnsafeRawPointer, rows: Int, cols: Int,
-                                  planes: Int, groupSize: Int, into out: UnsafeMutablePointer<Float>) {
-        let q = QuantizedMatrix(packedBits: bits, params: params, rows: rows, cols: cols, planes: planes, groupSize: groupSize)
-        q.dequantized(into: out)
+extension OwnedLUTMatrix {
+    /// A freshly packed matrix copied to heap storage, ready for the kernels.
+    public convenience init(_ packed: PackedMatrix) {
+        self.init(bits: packed.bits, params: packed.params, rows: packed.rows, cols: packed.cols,
+                  planes: packed.planes, groupSize: packed.groupSize)
     }
 }

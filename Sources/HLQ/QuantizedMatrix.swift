@@ -48,23 +48,13 @@ public struct QuantizedMatrix: Sendable {
 
     /// The float matrix this quantization stands for, [rows][cols]: the exact reference for the kernels.
     public func dequantized() -> [Float] {
-        [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
-            dequantized(into: out.baseAddress!)
-            count = rows * cols
-        }
-    }
-
-    /// The same into `out` ([rows][cols]), each group's grid worked out once.
-    public func dequantized(into out: UnsafeMutablePointer<Float>) {
-        var grid = [Float](repeating: 0, count: 1 << planes)
+        var out = [Float](repeating: 0, count: rows * cols)
         for r in 0..<rows {
-            for group in 0..<groupsPerRow {
-                for p in grid.indices { grid[p] = value(row: r, group: group, pattern: UInt8(p)) }
-                for c in (group * groupSize)..<min(cols, (group + 1) * groupSize) {
-                    out[r * cols + c] = grid[Int(patterns[r * cols + c])]
-                }
+            for c in 0..<cols {
+                out[r * cols + c] = value(row: r, group: c / groupSize, pattern: patterns[r * cols + c])
             }
         }
+        return out
     }
 }
 

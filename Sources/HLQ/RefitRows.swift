@@ -1,4 +1,5 @@
 import CLUTKernels
+import Engine
 
 /// One thread's share of the refit: its rows in chunks, each chunk's normal equations assembled
 /// from GEMMs over all its rows, then each row's system solved on its own.

@@ -1,5 +1,6 @@
 import MQTT
 import Runtime
+import Tokenizer
 
 extension PromptRequest {
     static let fields: Set<String> = [

@@ -1,4 +1,5 @@
 import Runtime
+import Tokenizer
 
 /// A prompt request that passed every check, ready to queue.
 public struct PromptRequest: Sendable {

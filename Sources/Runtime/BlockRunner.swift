@@ -1,6 +1,4 @@
-import CLUTKernels
 import Engine
-import HLQ
 import Foundation
 import ModelFile
 import Parallel
@@ -188,8 +186,8 @@ public final class BlockRunner: @unchecked Sendable {
                 }
                 for h in (kvHead * group)..<((kvHead + 1) * group) {
                     // tileScores[i][j] = q_{first+i} · k_j
-                    elutq_f32_gemm(packedKeys, Int32(headSize), queries + first * querySize + h * headSize,
-                                   Int64(querySize), Int32(rows), tileScores, Int64(keyCount), 0, Int32(keyCount))
+                    FloatMatmul.multiply(packedKeys, cols: headSize, queries + first * querySize + h * headSize,
+                                         ldx: querySize, count: rows, into: tileScores, ldy: keyCount, rows: 0..<keyCount)
                     for i in 0..<rows {
                         let row = tileScores + i * keyCount, visible = position + first + i + 1
                         for j in 0..<visible { row[j] *= scale }
@@ -197,8 +195,8 @@ public final class BlockRunner: @unchecked Sendable {
                         (row + visible).update(repeating: 0, count: keyCount - visible)
                     }
                     // out[first+i][h] = Σ_j p[i][j] v_j
-                    elutq_f32_gemm(packedValues, Int32(keyCount), tileScores, Int64(keyCount), Int32(rows),
-                                   out + first * querySize + h * headSize, Int64(querySize), 0, Int32(headSize))
+                    FloatMatmul.multiply(packedValues, cols: keyCount, tileScores, ldx: keyCount, count: rows,
+                                         into: out + first * querySize + h * headSize, ldy: querySize, rows: 0..<headSize)
                 }
             }
         }

@@ -1,3 +1,5 @@
+import Tokenizer
+
 /// Tokenizing a conversation whose contents come from someone else.
 extension Generator {
     /// The prompt tokens of a chat in which only the template's own markup may become special

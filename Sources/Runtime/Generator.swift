@@ -1,6 +1,7 @@
 import Foundation
 import ModelFile
 import Parallel
+import Tokenizer
 
 /// What a generation may do, and when it stops.
 public struct GenerationOptions: Sendable {

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import ModelFile
 import Parallel
+import Tokenizer
 
 /// How a `.hlq` model's matrices are computed.
 public enum HLQArithmetic: Sendable, Equatable {

@@ -2,13 +2,17 @@ import Engine
 import ModelFile
 import Parallel
 
-/// Heap buffers holding a float model's weights, released together with the `ModelWeights` that uses them.
-final class FloatStorage: @unchecked Sendable {
+/// Heap buffers holding float weights, released together: owned by a `ModelWeights`, or by
+/// calibration while it works on one block.
+public final class FloatStorage: @unchecked Sendable {
     private var buffers: [UnsafeMutablePointer<Float>] = []
     /// Whatever else the weights point into (a mapped file).
     var keepAlive: AnyObject?
 
-    func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public init() {}
+
+    /// Room for `count` floats, freed with the storage.
+    public func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
         buffers.append(buffer)
         return buffer
@@ -34,6 +38,14 @@ extension TensorLookup {
             vector: { name, count in UnsafePointer(try tensor(name, count)) },
             contains: { source.shape(of: $0) != nil },
             linear: { name, rows, cols in .f32(try tensor(name, rows * cols), rows: rows, cols: cols) })
+    }
+}
+
+extension BlockWeights {
+    /// Block `index` of `source` dequantized to float32 into `storage`: calibration holds one
+    /// block's float weights at a time, never the whole model's.
+    public static func float(_ index: Int, from source: ModelSource, into storage: FloatStorage, pool: ThreadPool) throws -> BlockWeights {
+        try assemble(index, config: source.config, from: .floats(from: source, into: storage, pool: pool))
     }
 }
 

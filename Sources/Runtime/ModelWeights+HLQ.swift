@@ -1,5 +1,4 @@
 import Engine
-import HLQ
 import ModelFile
 
 extension ModelWeights {
@@ -36,15 +35,14 @@ extension ModelWeights {
                 return .q8(weights.baseAddress!, scales: scales.baseAddress!, rows: rows, cols: cols)
             case .hlq(let bits, let groupSize):
                 let (packed, params) = file.hlqParts(of: t)
+                var matrix = LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                       planes: bits, groupSize: groupSize)
                 switch arithmetic {
                 case .exactFloat:
                     let floats = storage.allocate(rows * cols)
-                    PackedMatrix.dequantize(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
-                                            planes: bits, groupSize: groupSize, into: floats)
+                    matrix.dequantize(into: floats)
                     return .f32(floats, rows: rows, cols: cols)
                 case .lut(let precision):
-                    var matrix = LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
-                                           planes: bits, groupSize: groupSize)
                     matrix.tablePrecision = precision
                     return .lut(matrix)
                 }

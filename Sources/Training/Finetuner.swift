@@ -2,6 +2,7 @@ import Foundation
 import ModelFile
 import Parallel
 import Runtime
+import Tokenizer
 
 /// What a finetuning run did, stage by stage.
 public struct FinetuneReport: Sendable {

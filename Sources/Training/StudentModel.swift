@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import HLQ
 import ModelFile
@@ -40,8 +41,9 @@ public final class StudentModel: @unchecked Sendable {
             }
             if case .hlq(let bits, let groupSize) = t.type {
                 let (packed, params) = file.hlqParts(of: t)
-                return .hlq(TrainableMatrix(QuantizedMatrix(packedBits: packed.baseAddress!, params: params.baseAddress!,
-                                                            rows: rows, cols: cols, planes: bits, groupSize: groupSize)))
+                let matrix = LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
+                                       planes: bits, groupSize: groupSize)
+                return .hlq(TrainableMatrix(QuantizedMatrix(packed: matrix)))
             }
             return .frozen(rows: rows, cols: cols, weights: Self.dense(t, in: file))
         }
@@ -92,8 +94,8 @@ public final class StudentModel: @unchecked Sendable {
         case .hlq(let bits, let groupSize):
             let (packed, params) = file.hlqParts(of: t)
             var out = [Float](repeating: 0, count: t.rows * t.cols)
-            PackedMatrix.dequantize(bits: packed.baseAddress!, params: params.baseAddress!, rows: t.rows, cols: t.cols,
-                                    planes: bits, groupSize: groupSize, into: &out)
+            LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: t.rows, cols: t.cols, planes: bits,
+                      groupSize: groupSize).dequantize(into: &out)
             return out
         }
     }

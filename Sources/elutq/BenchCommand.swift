@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Parallel
 import Runtime
+import SystemReadings
 
 /// `elutq bench`: a llama-bench style report of prefill (pp) and decode (tg) speed, with memory.
 struct BenchCommand: ParsableCommand {

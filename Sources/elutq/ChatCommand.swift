@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Parallel
 import Runtime
+import Tokenizer
 
 /// `elutq chat`: an interactive chat that keeps the conversation's history.
 struct ChatCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Parallel
+import Quantization
 import Runtime
 
 /// `elutq chat-transcripts`: the model answers a list of questions, written out as chat-template

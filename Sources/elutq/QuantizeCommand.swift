@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import ModelFile
 import Parallel
-import Runtime
+import Quantization
 import Training
 
 /// `elutq quantize`: turn a GGUF file or a Hugging Face checkpoint into a `.hlq` model.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Parallel
 import Runtime
+import Tokenizer
 
 /// Sampling and length options shared by `run` and `chat`.
 struct GenerationFlags: ParsableArguments {

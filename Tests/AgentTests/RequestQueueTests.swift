@@ -1,6 +1,7 @@
 import Protocol
 import Runtime
 import Testing
+import Tokenizer
 
 @testable import Agent
 

@@ -3,6 +3,7 @@ import Parallel
 import Protocol
 import Runtime
 import Testing
+import Tokenizer
 
 @testable import Agent
 

@@ -1,3 +1,4 @@
+import Engine
 import HLQ
 import Parallel
 import Testing
@@ -131,16 +132,9 @@ import TestSupport
         let q = w.withUnsafeBufferPointer {
             Quantizer.quantize($0, rows: rows, cols: cols, planes: planes, groupSize: groupSize, method: .hlq, pool: ThreadPool(threadCount: 1))
         }
-        let packed = PackedMatrix(q)
+        let packed = OwnedLUTMatrix(PackedMatrix(q))
         var out = [Float](repeating: .nan, count: rows * cols)
-        packed.bits.withUnsafeBytes { bits in
-            packed.params.withUnsafeBytes { params in
-                out.withUnsafeMutableBufferPointer {
-                    PackedMatrix.dequantize(bits: bits.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
-                                            planes: planes, groupSize: groupSize, into: $0.baseAddress!)
-                }
-            }
-        }
+        out.withUnsafeMutableBufferPointer { packed.matrix.dequantize(into: $0.baseAddress!) }
         #expect(out == q.dequantized())
     }
 }

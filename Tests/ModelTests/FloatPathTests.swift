@@ -1,8 +1,10 @@
+import Evaluation
 import Foundation
 import Parallel
 import Runtime
 import Testing
 import TestSupport
+import Tokenizer
 
 /// The float reference path on the real SmolLM2: it must agree with llama.cpp.
 @Suite(.serialized) struct FloatPathTests {

@@ -1,10 +1,13 @@
+import Evaluation
 import Foundation
 import HLQ
 import ModelFile
 import Parallel
+import Quantization
 import Runtime
 import Testing
 import TestSupport
+import Tokenizer
 
 /// SmolLM2 quantized to `.hlq` files, made once per test run and shared by the tests below.
 final class QuantizedModels: @unchecked Sendable {

@@ -1,8 +1,10 @@
+import Evaluation
 import Foundation
 import Parallel
 import Runtime
 import Testing
 import TestSupport
+import Tokenizer
 
 /// The real Qwen2.5-Coder-1.5B-Instruct on the float path: biases on q/k/v, an untied head, the
 /// qwen2 tokenizer and ChatML, end to end.

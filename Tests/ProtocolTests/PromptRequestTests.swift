@@ -1,6 +1,7 @@
 import MQTT
 import Runtime
 import Testing
+import Tokenizer
 
 @testable import Protocol
 

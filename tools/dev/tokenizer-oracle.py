@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference answers for the Swift tokenizer tests (Tests/RuntimeTests).
+"""Reference answers for the Swift tokenizer tests (Tests/TokenizerTests).
 
 Usage: tools/dev/tokenizer-oracle.py MODEL.gguf OUT.json
 

@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Perplexity by llama.cpp's `llama-perplexity` rule, so figures compare one to one.
 ///

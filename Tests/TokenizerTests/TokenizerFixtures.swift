@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-@testable import Runtime
+@testable import Tokenizer
 
 /// Reference data from `tools/dev/tokenizer-oracle.py` for the real SmolLM2 GGUF, and the Swift
 /// tokenizer built from the very same vocabulary.

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import Runtime
+@testable import Tokenizer
 
 final class StreamingDecoderTests: XCTestCase {
     private let multiByteText = "Robot 🤖, family 👨‍👩‍👧‍👦, 中文 and café! 👍🏽"

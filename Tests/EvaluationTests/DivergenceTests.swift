@@ -1,5 +1,5 @@
 import Testing
-@testable import Runtime
+@testable import Evaluation
 
 /// The arithmetic behind `elutq ppl --kl-reference`, on distributions small enough to work out by hand.
 struct DivergenceTests {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import Runtime
+@testable import Tokenizer
 
 final class ChatTemplateTests: XCTestCase {
     /// SmolLM2-135M-Instruct's `tokenizer.chat_template`, as stored in its GGUF.

@@ -2,6 +2,7 @@ import Engine
 import HLQ
 import ModelFile
 import Parallel
+import Runtime
 
 /// Mixed precision at a target average bits per weight: per block, each HLQ layer is quantized by
 /// GPTQ at 2, 3 and 4 bits, each result is priced by its calibration objective (w − ŵ)ᵀH(w − ŵ),

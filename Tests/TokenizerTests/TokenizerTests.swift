@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Runtime
+@testable import Tokenizer
 
 final class TokenizerTests: XCTestCase {
     // MARK: Against the oracle (real SmolLM2 vocabulary)

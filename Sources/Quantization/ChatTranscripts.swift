@@ -1,4 +1,6 @@
 import Foundation
+import Runtime
+import Tokenizer
 
 /// Conversations a model holds from a list of questions, written out in its own chat template.
 ///

@@ -3,6 +3,8 @@ import Foundation
 import HLQ
 import ModelFile
 import Parallel
+import Runtime
+import Tokenizer
 
 /// How calibrated quantization collects and uses its data.
 public struct CalibrationOptions: Sendable {
@@ -119,7 +121,7 @@ public struct CalibratedQuantizer: Sendable {
         for index in 0..<config.layers {
             progress("block \(index + 1)/\(config.layers)")
             let storage = FloatStorage()
-            var block = try BlockWeights.assemble(index, config: config, from: .floats(from: source, into: storage, pool: pool))
+            var block = try BlockWeights.float(index, from: source, into: storage, pool: pool)
             let stages: [[LinearLayer]] = options.trueSequential
                 ? [[.query, .key, .value], [.attentionOutput], [.gate, .up], [.down]]
                 : [[.query, .key, .value, .attentionOutput, .gate, .up, .down]]

@@ -1,5 +1,4 @@
 import Foundation
-import ModelFile
 
 /// Opening source models by path, whatever their format.
 public enum ModelSources {

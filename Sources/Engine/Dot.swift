@@ -1,5 +1,6 @@
-/// Σ a[k] b[k] over `count` floats, eight lanes at a time: the small dot products of GPTQ's group
-/// fits and the refit's reductions, and of attention and RMSNorm (large products go through the C GEMMs).
+/// Σ a[k] b[k] over `count` floats, eight lanes at a time: the small dot products of attention and
+/// RMSNorm, and of GPTQ's group fits and the refit's reductions (large products go through the C
+/// GEMMs). It lives in the engine, below both the runtime and the quantizer, so they share one.
 @inlinable @inline(__always)
 public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
     dot(a, b, count, lanes: SIMD8<Float>.self)
