@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel", "TestSupport",
                                                        "ModelPush", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Tokenizer", "Runtime", "Quantization", "Evaluation", "ModelFile", "Engine", "HLQ",
                                                        "Parallel", "TestSupport"]),
     ],

@@ -108,7 +108,7 @@ public final class Finetuner {
         }
         if options.stages.runsEndToEnd {
             let start = Date()
-            let stage = EndToEndTuning(student: student, teacher: options.objective == .distillation ? teacher : nil,
+            let stage = EndToEndTuning(student: student, teacher: teacher,
                                        samples: samples, options: options, pool: pool)
             if let restored, let optimizer = restored.optimizer {
                 stage.restore(step: restored.endToEndSteps, optimizer: optimizer)

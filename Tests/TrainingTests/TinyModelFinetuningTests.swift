@@ -4,6 +4,8 @@ import Parallel
 import Testing
 import TestSupport
 import Training
+import Evaluation
+import Runtime
 
 /// Finetuning a small random model end to end: each stage lowers what it minimises, and a run
 /// resumed from a checkpoint writes the very model an uninterrupted run writes.
@@ -111,6 +113,24 @@ import Training
             #expect(throws: FinetuneError.self) {
                 try Self.finetune(model, Self.options(.block), output: out, checkpoint: checkpoint, resume: true)
             }
+        }
+    }
+}
+
+/// The training forward scores a model as `elutq ppl` does on the runtime's LUT kernels.
+@Suite struct TrainingForwardTests {
+    @Test func perplexityMatchesTheRuntimes() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let pool = ThreadPool(threadCount: 2)
+            let loaded = try LoadedModel.open(model.quantized, pool: pool)
+            let tokens = loaded.tokenizer.encode(try TinyModel.text())
+            let context = 64
+            let runtime = try Perplexity.evaluate(Transformer(weights: loaded.weights, contextLength: context, pool: pool),
+                                                  tokens: tokens, context: context, bos: nil).ppl
+            let training = ModelPass(student: try StudentModel(path: model.quantized), teacher: nil, length: context, pool: pool)
+                .perplexity(tokens, bos: nil)
+            #expect(abs(training / runtime - 1) < 0.005, "training forward \(training), runtime \(runtime)")
         }
     }
 }

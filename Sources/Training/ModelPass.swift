@@ -1,0 +1,168 @@
+import Engine
+import Foundation
+import ModelFile
+import Parallel
+import Runtime
+
+/// The whole quantized model's forward over one sequence (every block kept on a tape), its head
+/// and loss, and the backward through all of it: what end-to-end tuning steps with, and what
+/// scores a model the way `elutq ppl` does.
+public final class ModelPass {
+    public let student: StudentModel
+    /// Tokens per sequence (T), at positions 0..<T.
+    public let length: Int
+    let pool: ThreadPool
+    let pass: BlockPass
+    /// The float model, run by the runtime, for distillation targets; nil when not distilling.
+    private let teacher: Transformer?
+    /// One tape per block.
+    private let tapes: [BlockTape]
+    private let d, vocabulary: Int
+    /// Rows of the head handled at once (the logits of a tile live in `logits`).
+    private static let tile = 64
+    /// [embeddingSize][vocabularySize]: the head's transpose, the right operand of the logits' product.
+    private let headTransposed: FloatBuffer
+    /// [tile][vocabularySize]
+    private let logits: FloatBuffer
+    /// [T][embeddingSize]: the final norm's output, then the gradients flowing back between blocks.
+    private let normed, gradient, nextGradient: FloatBuffer
+    /// [T]
+    private let inverseRMS: FloatBuffer
+
+    public init(student: StudentModel, teacher: ModelWeights?, length: Int, pool: ThreadPool) {
+        self.student = student
+        self.length = length
+        self.pool = pool
+        let c = student.config
+        d = c.embeddingSize
+        vocabulary = c.vocabularySize
+        pass = BlockPass(config: c, length: length, pool: pool)
+        self.teacher = teacher.map { Transformer(weights: $0, contextLength: length, maxBatch: Self.tile, pool: pool) }
+        tapes = (0..<c.layers).map { _ in BlockTape(config: c, length: length) }
+        let transposed = FloatBuffer(c.embeddingSize * c.vocabularySize)
+        student.head.withUnsafeBufferPointer { head in
+            let (d, vocabulary) = (c.embeddingSize, c.vocabularySize)
+            pool.parallelFor(d) { columns in
+                DenseProduct.transpose(head.baseAddress! + columns.lowerBound, ldx: d, rows: vocabulary,
+                                       cols: columns.count, into: transposed.pointer + columns.lowerBound * vocabulary,
+                                       ldt: vocabulary)
+            }
+        }
+        headTransposed = transposed
+        logits = FloatBuffer(Self.tile * vocabulary)
+        normed = FloatBuffer(length * d)
+        gradient = FloatBuffer(length * d)
+        nextGradient = FloatBuffer(length * d)
+        inverseRMS = FloatBuffer(length)
+    }
+
+    /// What a loss compares the model's next-token distribution with.
+    public enum Target {
+        /// The float model's distribution at every position: KL(teacher ‖ model).
+        case teacher
+        /// The next token of the sequence, at positions `scored` (each predicting the one after it).
+        case nextTokens(scored: Range<Int>)
+    }
+
+    /// Mean loss per scored position of `tokens` (length T); with `computeGradient`, also the
+    /// gradient of that mean, ready for `backward`.
+    public func loss(_ tokens: [Int32], target: Target, computeGradient: Bool) -> Double {
+        precondition(tokens.count == length)
+        let first = tapes[0].input.pointer
+        student.embedding.withUnsafeBufferPointer { e in
+            for (t, token) in tokens.enumerated() { (first + t * d).update(from: e.baseAddress! + Int(token) * d, count: d) }
+        }
+        for (index, block) in student.blocks.enumerated() {
+            pass.forward(block, tape: tapes[index])
+            if index + 1 < tapes.count { tapes[index + 1].input.pointer.update(from: tapes[index].output.pointer, count: length * d) }
+        }
+        let last = tapes[tapes.count - 1].output.pointer
+        RMSNormPass.forward(last, weight: student.outputNorm, rows: length, width: d, epsilon: student.config.normEpsilon,
+                            into: normed.pointer, inverseRMS: inverseRMS.pointer)
+        let scored: Range<Int>
+        switch target {
+        case .teacher:
+            precondition(teacher != nil, "distillation needs the float model")
+            scored = 0..<length
+        case .nextTokens(let range):
+            precondition(range.lowerBound >= 0 && range.upperBound < length, "the last position has no next token")
+            scored = range
+        }
+        let scale = 1 / Float(scored.count)
+        var total = 0.0
+        for tile in stride(from: 0, to: length, by: Self.tile) {
+            let rows = min(Self.tile, length - tile)
+            let teacherLogits = target.isTeacher ? teacher!.forward(tokens[tile..<(tile + rows)], at: tile, logitRows: 0..<rows) : nil
+            DenseProduct.multiply(normed.pointer + tile * d, lda: d, rows: rows, by: headTransposed.pointer, ldb: vocabulary,
+                                  depth: d, columns: vocabulary, into: logits.pointer, ldc: vocabulary, pool: pool)
+            for r in 0..<rows {
+                let t = tile + r, z = logits.pointer + r * vocabulary
+                guard scored.contains(t) else {
+                    z.update(repeating: 0, count: vocabulary)
+                    continue
+                }
+                FloatOps.softmax(z, count: vocabulary)
+                if let teacherLogits {
+                    // KL(p_teacher ‖ p_model); dL/dz = p_model − p_teacher.
+                    let p = UnsafeMutablePointer(mutating: teacherLogits.baseAddress! + r * vocabulary)
+                    FloatOps.softmax(p, count: vocabulary)
+                    for v in 0..<vocabulary where p[v] > 0 {
+                        total += Double(p[v]) * (log(Double(p[v])) - log(Double(max(z[v], .leastNormalMagnitude))))
+                        z[v] -= p[v]
+                    }
+                } else {
+                    // −log p(next); dL/dz = p_model − onehot(next).
+                    let next = Int(tokens[t + 1])
+                    total -= log(Double(max(z[next], .leastNormalMagnitude)))
+                    z[next] -= 1
+                }
+                for v in 0..<vocabulary { z[v] *= scale }
+            }
+            if computeGradient {
+                student.head.withUnsafeBufferPointer { head in
+                    DenseProduct.multiply(logits.pointer, lda: vocabulary, rows: rows, by: head.baseAddress!, ldb: d,
+                                          depth: vocabulary, columns: d, into: nextGradient.pointer + tile * d, ldc: d, pool: pool)
+                }
+            }
+        }
+        if computeGradient {
+            gradient.zero()
+            RMSNormPass.backward(last, weight: student.outputNorm, inverseRMS: inverseRMS.pointer, rows: length, width: d,
+                                 outputGradient: nextGradient.pointer, addingInto: gradient.pointer)
+        }
+        return total / Double(scored.count)
+    }
+
+    /// The gradient of the last `loss(computeGradient: true)` with respect to every block's
+    /// parameters, one array per trainable layer as `TrainableBlock.zeroGradients()` lays them out.
+    public func backward() -> [[[Float]]] {
+        var gradients = student.blocks.map { $0.zeroGradients() }
+        for index in student.blocks.indices.reversed() {
+            pass.backward(student.blocks[index], tape: tapes[index], outputGradient: gradient.pointer,
+                          gradients: &gradients[index], inputGradient: index > 0 ? nextGradient.pointer : nil)
+            if index > 0 { gradient.pointer.update(from: nextGradient.pointer, count: gradient.count) }
+        }
+        return gradients
+    }
+
+    /// Perplexity of `tokens` by `elutq ppl`'s rule (llama.cpp's): chunks of `length` tokens, the
+    /// first replaced by `bos` when given, the second half of each chunk scored.
+    public func perplexity(_ tokens: [Int32], bos: Int32?) -> Double {
+        var sum = 0.0, count = 0
+        for chunk in 0..<(tokens.count / length) {
+            var window = Array(tokens[(chunk * length)..<((chunk + 1) * length)])
+            if let bos { window[0] = bos }
+            let scored = (length / 2)..<(length - 1)
+            sum += loss(window, target: .nextTokens(scored: scored), computeGradient: false) * Double(scored.count)
+            count += scored.count
+        }
+        return exp(sum / Double(count))
+    }
+}
+
+extension ModelPass.Target {
+    var isTeacher: Bool {
+        if case .teacher = self { return true }
+        return false
+    }
+}
