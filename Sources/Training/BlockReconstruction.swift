@@ -7,7 +7,7 @@ import Runtime
 /// What block reconstruction did to one block, for progress and the run's report.
 public struct BlockReport: Sendable {
     public var block: Int
-    /// Mean output error over the training sequences in the first and in the last epoch.
+    /// Mean relative output error over the training sequences in the first and in the last epoch.
     public var trainingLoss: (first: Double, last: Double)
     /// Mean output error over the held-out sequences before training and with the kept parameters.
     public var heldOutLoss: (before: Double, after: Double)
@@ -17,8 +17,9 @@ public struct BlockReport: Sendable {
 
 /// Stage one: each block's scales and midpoints trained, in order, so that the quantized block,
 /// fed the quantized stream of the blocks already tuned, reproduces the float block's output on
-/// the float stream (mean squared error, AdamW with a cosine schedule). The parameters of the
-/// epoch with the lowest held-out error are kept, and training stops once that error rises.
+/// the float stream (squared error relative to each token's size, AdamW with a cosine schedule).
+/// The parameters of the epoch with the lowest held-out error are kept, and training stops once
+/// that error rises.
 public final class BlockReconstruction {
     let student: StudentModel
     let teacher: ModelWeights
@@ -81,7 +82,7 @@ public final class BlockReconstruction {
             for s in Array(0..<trainingCount).shuffled(using: &random) {
                 load(quantizedStream[s], into: tape)
                 pass.forward(block, tape: tape)
-                let (loss, gradient) = squaredErrorGradient(tape.output, targets[s])
+                let (loss, gradient) = squaredErrorGradient(tape.output, targets[s], width: student.config.embeddingSize)
                 epochLoss += loss
                 var gradients = block.zeroGradients()
                 gradient.withUnsafeBufferPointer {
@@ -137,23 +138,35 @@ public final class BlockReconstruction {
         for s in sequences {
             load(quantizedStream[s], into: tape)
             pass.forward(block, tape: tape)
-            sum += squaredErrorGradient(tape.output, targets[s], gradient: false).loss
+            sum += squaredErrorGradient(tape.output, targets[s], width: student.config.embeddingSize, gradient: false).loss
         }
         return sum / Double(max(sequences.count, 1))
     }
 }
 
-/// The mean of (y − target)² over all elements, and its gradient 2(y − target)/n.
-func squaredErrorGradient(_ y: FloatBuffer, _ target: [Float], gradient: Bool = true) -> (loss: Double, gradient: [Float]) {
-    let n = y.count
+/// The block's output error: the mean over tokens of each token's squared error relative to its
+/// target's mean square, ‖y_t − target_t‖² / (d · mean(target_t²)), and its gradient.
+///
+/// Relative per token because the residual stream is not uniform: a few tokens (the first one,
+/// some punctuation) carry activations hundreds of times larger than the rest from the middle
+/// blocks on, and a plain squared error is then all theirs, leaving every other token untuned.
+func squaredErrorGradient(_ y: FloatBuffer, _ target: [Float], width d: Int, gradient: Bool = true)
+    -> (loss: Double, gradient: [Float]) {
+    let tokens = y.count / d
     var loss = 0.0
-    var g = gradient ? [Float](repeating: 0, count: n) : []
+    var g = gradient ? [Float](repeating: 0, count: y.count) : []
     target.withUnsafeBufferPointer { target in
-        for i in 0..<n {
-            let e = y.pointer[i] - target[i]
-            loss += Double(e * e)
-            if gradient { g[i] = 2 * e / Float(n) }
+        for t in 0..<tokens {
+            let out = y.pointer + t * d, goal = target.baseAddress! + t * d
+            let scale = 1 / (dot(goal, goal, d) + Float.leastNormalMagnitude)
+            var error: Float = 0
+            for i in 0..<d {
+                let e = out[i] - goal[i]
+                error += e * e
+                if gradient { g[t * d + i] = 2 * e * scale / Float(tokens) }
+            }
+            loss += Double(error * scale)
         }
     }
-    return (loss / Double(n), g)
+    return (loss / Double(tokens), g)
 }

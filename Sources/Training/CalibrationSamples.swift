@@ -33,6 +33,7 @@ public struct CalibrationSamples: Sendable {
 /// Why a finetuning run cannot start or go on.
 public enum FinetuneError: Error, CustomStringConvertible, Equatable {
     case textTooShort(tokens: Int, needed: Int)
+    case unreadable(path: String, reason: String)
     case notQuantized(String)
     case sourceMismatch(String)
     case checkpointMismatch(String)
@@ -42,6 +43,8 @@ public enum FinetuneError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .textTooShort(let tokens, let needed):
             "the calibration text has \(tokens) tokens; finetuning needs at least \(needed) (two sequences): give more text or a smaller --finetune-length"
+        case .unreadable(let path, let reason):
+            "cannot read \(path): \(reason)"
         case .notQuantized(let path):
             "\(path) has no HLQ matrices to finetune"
         case .sourceMismatch(let why):

@@ -28,9 +28,11 @@ public final class Finetuner {
 
     /// Opens the quantized model and its float source, and cuts `text` into sequences.
     public init(model: String, source: String, text: String, options: FinetuneOptions, pool: ThreadPool) throws {
-        student = try StudentModel(path: model)
+        do { student = try StudentModel(path: model) } catch { throw FinetuneError.unreadable(path: model, reason: "\(error)") }
         guard student.parameterCount > 0 else { throw FinetuneError.notQuantized(model) }
-        teacher = try LoadedModel.open(source, pool: pool).weights
+        do { teacher = try LoadedModel.open(source, pool: pool).weights } catch {
+            throw FinetuneError.unreadable(path: source, reason: "\(error)")
+        }
         let (s, t) = (student.config, teacher.config)
         for (name, a, b) in [("blocks", s.layers, t.layers), ("embedding size", s.embeddingSize, t.embeddingSize),
                              ("feed-forward size", s.feedForwardSize, t.feedForwardSize), ("heads", s.heads, t.heads),

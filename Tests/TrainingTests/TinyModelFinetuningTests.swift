@@ -95,6 +95,16 @@ import Runtime
         }
     }
 
+    @Test func aModelWithoutHLQMatricesIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            #expect(throws: FinetuneError.notQuantized(model.source)) {
+                _ = try Finetuner(model: model.source, source: model.source, text: try TinyModel.text(),
+                                  options: Self.options(.both), pool: ThreadPool(threadCount: 1))
+            }
+        }
+    }
+
     @Test func aCheckpointOfAnotherRunIsRefused() throws {
         try withTemporaryDirectory { directory in
             let model = try TinyModel(in: directory)
