@@ -19,9 +19,9 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// Passes over the training sequences, per block and end to end.
     public var epochs = 2
     /// Peak AdamW learning rate of block reconstruction (cosine schedule to a tenth of it).
-    public var blockLearningRate: Float = 1e-4
+    public var blockLearningRate: Float = 5e-4
     /// Peak AdamW learning rate of end-to-end tuning.
-    public var endToEndLearningRate: Float = 2e-5
+    public var endToEndLearningRate: Float = 1e-4
     public var weightDecay: Float = 0
     /// Calibration sequences, training and held out together.
     public var samples = 64
