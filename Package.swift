@@ -62,8 +62,8 @@ let package = Package(
                 "SystemReadings", "Protocol", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Helpers shared by the test targets: seeded random data and locating the real model.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets: seeded random data (Runtime's generator) and locating the real model.
+        .target(name: "TestSupport", dependencies: ["Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Engine", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
