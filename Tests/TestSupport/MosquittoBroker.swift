@@ -18,6 +18,7 @@ public final class MosquittoBroker: Sendable {
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     public init(persistence: Bool = false) throws {
+        try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
         }

@@ -23,6 +23,7 @@ public func realQwenModelPath() throws -> String {
 }
 
 private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> String {
+    try TestNeed.realModel.checkDeclared()
     let path = packageRoot.appendingPathComponent(".cache/models/\(name)").path
     guard FileManager.default.fileExists(atPath: path) else {
         throw TestFailure("the real model is missing at \(path): run \(tool)")
@@ -51,6 +52,7 @@ public func withTemporaryFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T)
 /// Runs `python3 script arguments...` from `tools/dev/`; a failure (no Python, a missing package) throws
 /// with `installHint`, because an oracle that did not run must fail the test rather than skip it.
 public func runPythonTool(_ script: String, _ arguments: [String], installHint: String) throws {
+    try TestNeed.pythonOracle.checkDeclared()
     let path = packageRoot.appendingPathComponent("tools/dev/\(script)").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -1,4 +1,5 @@
 import Agent
+import AgentHarness
 import Foundation
 import ModelFile
 import ModelPush
@@ -90,12 +91,12 @@ final class PushClient {
 
     /// The next transfer event the device sends.
     func nextEvent() throws -> PushEvent {
-        let deadline = Date().addingTimeInterval(TestClient.patience)
+        let deadline = Date().addingTimeInterval(patience)
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
             guard let document = try? JSON(parsing: message.payload), let event = PushEvent(document: document) else { continue }
             return event
         }
-        throw TestFailure("no transfer event within \(Int(TestClient.patience)) s")
+        throw TestFailure("no transfer event within \(Int(patience)) s")
     }
 }
 
