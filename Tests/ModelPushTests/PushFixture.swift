@@ -23,8 +23,7 @@ final class PushFixture: Sendable {
     let untrustedKey: String
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-push-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("push")
         model = directory.appendingPathComponent("smollm2-hlq4.hlq").path
         // Made by the CLI, as a build machine would make the model it pushes.
         let quantized = try run("elutq", ["quantize", try realModelPath(), "-o", model, "--bits", "4"])

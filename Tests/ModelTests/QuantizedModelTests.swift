@@ -26,8 +26,7 @@ final class QuantizedModels: @unchecked Sendable {
     let text: String
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-models-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("models")
         let source = try GGUFModelSource(path: try realModelPath())
         let pool = ThreadPool(threadCount: 2)
         fourBit = try Self.quantize(source, bits: 4, into: directory.appendingPathComponent("smollm2-hlq4.hlq").path, pool: pool)

@@ -44,8 +44,7 @@ public struct LaunchedProcess {
 
 /// Starts `elutq` or `elutq-agent` from the build directory.
 public func launch(_ executable: String, _ arguments: [String]) throws -> LaunchedProcess {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-process-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try makeTemporaryDirectory("process")
     let process = Process()
     process.executableURL = try builtExecutable(executable)
     process.arguments = arguments

@@ -22,8 +22,7 @@ public final class MosquittoBroker: Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
         }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-broker-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("broker")
         port = try Self.freePort()
         // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)

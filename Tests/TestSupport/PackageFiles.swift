@@ -31,11 +31,17 @@ private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> S
     return path
 }
 
+/// A new empty directory `elutq-<purpose>-<UUID>` in the temporary directory, there until its maker deletes it.
+public func makeTemporaryDirectory(_ purpose: String) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("elutq-\(purpose)-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
 /// Runs `body` with a new empty directory that is deleted afterwards.
 public func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("elutq-test-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try makeTemporaryDirectory("test")
     defer { try? FileManager.default.removeItem(at: directory) }
     return try body(directory)
 }
