@@ -51,9 +51,8 @@ let package = Package(
         // manifest, block messages, the bitmap of received blocks, transfer events, the windowed sender.
         .target(name: "ModelPush", dependencies: ["MQTT", "Protocol", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
-        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "Tokenizer", "ModelFile", "ModelPush", "Parallel",
-                                              "SystemReadings",
-                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
+                                              "SystemReadings", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
