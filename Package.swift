@@ -51,9 +51,8 @@ let package = Package(
         // manifest, block messages, the bitmap of received blocks, transfer events, the windowed sender.
         .target(name: "ModelPush", dependencies: ["MQTT", "Protocol", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
-        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "Tokenizer", "ModelFile", "ModelPush", "Parallel",
-                                              "SystemReadings",
-                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
+                                              "SystemReadings", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
         .executableTarget(
             name: "elutq",
@@ -62,8 +61,16 @@ let package = Package(
                 "SystemReadings", "Protocol", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Helpers shared by the test targets: seeded random data and locating the real model.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
+        // mosquitto, the built executables, and what a test may declare it needs (TestNeeds.swift).
+        .target(name: "TestSupport", dependencies: ["MQTT", "Runtime"], path: "Tests/TestSupport"),
+        // For the tests that talk to agents: a private broker, in-process agents serving the real
+        // SmolLM2, a client that files their replies; and the suite that runs such tests one at a time.
+        .target(name: "AgentHarness", dependencies: ["Agent", "MQTT", "Parallel", "Protocol", "Runtime", "TestSupport"],
+                path: "Tests/AgentHarness"),
+        // One test target per module. A test that needs a broker, the built executables, the real
+        // models or a Python oracle says so (`.needs(...)`); the others are unit tests, which
+        // `tools/test --unit` runs alone.
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Engine", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
@@ -71,11 +78,16 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
-        // JSON, request and agent.conf parsing, without a broker or a model.
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel", "TestSupport",
-                                                       "ModelPush", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "ModelPushTests", dependencies: ["ModelPush", "Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport",
+                                                           .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",
+                                                       "TestSupport"]),
+        // `elutq` and `elutq-agent` run as a user runs them.
+        .testTarget(name: "CommandLineTests", dependencies: ["AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport"]),
+        // The real SmolLM2 and Qwen through the whole pipeline: quantized, run, scored.
         .testTarget(name: "ModelTests", dependencies: ["Tokenizer", "Runtime", "Quantization", "Evaluation", "ModelFile", "Engine", "HLQ",
                                                        "Parallel", "TestSupport"]),
     ],

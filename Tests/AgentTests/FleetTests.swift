@@ -1,7 +1,9 @@
+import AgentHarness
 import Foundation
 import MQTT
 import Protocol
 import Testing
+import TestSupport
 
 @testable import Agent
 

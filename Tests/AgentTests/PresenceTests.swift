@@ -1,3 +1,4 @@
+import AgentHarness
 import Foundation
 import Glibc
 import MQTT
@@ -65,7 +66,7 @@ extension BrokerTests {
         }
 
         /// The agent as its own process, killed without warning: the broker publishes its will.
-        @Test func sigkillLeavesTheOfflineWill() throws {
+        @Test(.needs(.executables)) func sigkillLeavesTheOfflineWill() throws {
             try withHarness { harness in
                 let agent = try launchAgent(harness, device: "k1")
                 defer { kill(agent.process.processIdentifier, SIGKILL) }
@@ -77,7 +78,7 @@ extension BrokerTests {
 
         /// SIGTERM while a request runs: the request is answered (finished or cancelled), the
         /// status goes offline and the process exits 0.
-        @Test func sigtermShutsDownCleanly() throws {
+        @Test(.needs(.executables)) func sigtermShutsDownCleanly() throws {
             try withHarness { harness in
                 let agent = try launchAgent(harness, device: "t1")
                 defer { kill(agent.process.processIdentifier, SIGKILL) }

@@ -1,14 +1,16 @@
+import AgentHarness
 import Foundation
 import Parallel
 import Protocol
 import Runtime
 import Testing
+import TestSupport
 import Tokenizer
 
 @testable import Agent
 
 /// One request through the real model, without a broker: streaming, cancellation and the deadline.
-@Suite(.serialized) struct RequestRunnerTests {
+@Suite(.serialized, .needs(.realModel)) struct RequestRunnerTests {
     let runner: RequestRunner
 
     init() throws {
@@ -101,7 +103,7 @@ import Tokenizer
 }
 
 /// Message contents cannot smuggle in special tokens; the template's own markup still can be.
-@Suite struct ChatTokensTests {
+@Suite(.needs(.realModel)) struct ChatTokensTests {
     let generator: Generator
 
     init() throws {

@@ -9,7 +9,7 @@ import ModelFile
 /// order as ggml and gguf-py (scale × quant, then ± offset; f16 and bf16 widen exactly), and
 /// nothing here is fused or reassociated, so any difference at all is a bug.
 @Suite struct DequantizeTests {
-    @Test func everyTypeMatchesTheOracle() throws {
+    @Test(.needs(.pythonOracle)) func everyTypeMatchesTheOracle() throws {
         try withOracleFixture { gguf, directory in
             #expect(gguf.tensors.count == 14)
             for tensor in gguf.tensors {
@@ -20,7 +20,7 @@ import ModelFile
         }
     }
 
-    @Test func rowRangesMatchTheWholeTensor() throws {
+    @Test(.needs(.pythonOracle)) func rowRangesMatchTheWholeTensor() throws {
         try withOracleFixture { gguf, _ in
             for tensor in gguf.tensors {
                 let whole = try gguf.dequantize(tensor)

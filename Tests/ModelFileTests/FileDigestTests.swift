@@ -18,7 +18,7 @@ import TestSupport
     }
 
     /// tools/setup/fetch-model checks the same digest with sha256sum.
-    @Test func realModel() throws {
+    @Test(.needs(.realModel)) func realModel() throws {
         #expect(try FileDigest.sha256(path: try realModelPath()) == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
     }
 }

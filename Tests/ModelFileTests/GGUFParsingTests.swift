@@ -5,7 +5,7 @@ import ModelFile
 
 /// Parsing valid files: the oracle's fixture (written by gguf-py) and hand-built ones.
 @Suite struct GGUFParsingTests {
-    @Test func metadataOfEveryValueType() throws {
+    @Test(.needs(.pythonOracle)) func metadataOfEveryValueType() throws {
         try withOracleFixture { gguf, _ in
             // The same values tools/dev/gguf-oracle.py writes, with the types it writes them as.
             let expected: [(String, GGUFValue)] = [
@@ -43,7 +43,7 @@ import ModelFile
         }
     }
 
-    @Test func typedMetadataHelpersConvertCompatibleTypes() throws {
+    @Test(.needs(.pythonOracle)) func typedMetadataHelpersConvertCompatibleTypes() throws {
         try withOracleFixture { gguf, _ in
             #expect(gguf.string("general.architecture") == "oracle")
             #expect(gguf.int("test.uint8") == 255)
@@ -65,7 +65,7 @@ import ModelFile
         }
     }
 
-    @Test func tensorDirectoryHonoursCustomAlignment() throws {
+    @Test(.needs(.pythonOracle)) func tensorDirectoryHonoursCustomAlignment() throws {
         try withOracleFixture { gguf, _ in
             #expect(gguf.alignment == 64)
             #expect(gguf.dataStart % 64 == 0)

@@ -166,7 +166,7 @@ enum HLQFileSample {
     }
 
     /// The real model's tokenizer and config: 49152 tokens of every odd byte sequence, through JSON and back.
-    @Test func realModelMetadataRoundTrips() throws {
+    @Test(.needs(.realModel)) func realModelMetadataRoundTrips() throws {
         let source = try GGUFModelSource(path: realModelPath())
         var metadata = HLQFileSample.metadata
         metadata.config = source.config

@@ -4,7 +4,7 @@ import Testing
 import ModelFile
 
 /// The real SmolLM2-135M-Instruct in Q4_1, as llama.cpp's converter wrote it (`tools/setup/fetch-model`).
-@Suite struct RealModelTests {
+@Suite(.needs(.realModel)) struct RealModelTests {
     @Test func metadata() throws {
         let gguf = try GGUFFile(path: realModelPath())
         #expect(gguf.version == 3)
@@ -45,7 +45,7 @@ import ModelFile
     }
 
     /// Samples of rows, decoded both here and by gguf-py, must agree bit for bit.
-    @Test func sampledRowsMatchTheOracle() throws {
+    @Test(.needs(.pythonOracle)) func sampledRowsMatchTheOracle() throws {
         let path = try realModelPath()
         let samples: [(name: String, rows: Range<Int>)] = [
             ("token_embd.weight", 12345..<12353),

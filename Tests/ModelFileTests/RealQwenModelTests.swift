@@ -5,7 +5,7 @@ import TestSupport
 
 /// The real Qwen2.5-Coder-1.5B-Instruct in Q4_K_M (`tools/setup/fetch-qwen`): the qwen2 layout and the
 /// k-quants as llama.cpp's converter wrote them.
-@Suite struct RealQwenModelTests {
+@Suite(.needs(.realModel)) struct RealQwenModelTests {
     @Test func metadataAndDirectory() throws {
         let gguf = try GGUFFile(path: realQwenModelPath())
         #expect(gguf.string("general.architecture") == "qwen2")
@@ -23,7 +23,7 @@ import TestSupport
     }
 
     /// Rows of Q4_K, Q6_K and f32 tensors, decoded here and by gguf-py, agree bit for bit.
-    @Test func sampledRowsMatchTheOracle() throws {
+    @Test(.needs(.pythonOracle)) func sampledRowsMatchTheOracle() throws {
         let path = try realQwenModelPath()
         let samples: [(name: String, rows: Range<Int>)] = [
             ("token_embd.weight", 151_000..<151_004),  // Q4_K

@@ -10,7 +10,7 @@ import ModelFile
 /// The script un-permutes q and k and renames every tensor, and the importer must undo both, so
 /// equal tensors prove the name mapping and the RoPE permutation; equal configs and vocabularies
 /// prove the config.json and tokenizer.json readers on a full-size, real-world vocabulary.
-@Suite struct SafetensorsRealModelTests {
+@Suite(.needs(.realModel, .pythonOracle)) struct SafetensorsRealModelTests {
     @Test func checkpointImportsAsTheGGUF() throws {
         let gguf = try GGUFModelSource(path: realModelPath())
         try withTemporaryDirectory { directory in

@@ -7,7 +7,7 @@ import TestSupport
 import Tokenizer
 
 /// The float reference path on the real SmolLM2: it must agree with llama.cpp.
-@Suite(.serialized) struct FloatPathTests {
+@Suite(.serialized, .needs(.realModel)) struct FloatPathTests {
     /// llama.cpp's `llama-perplexity -c 512` on /usr/share/common-licenses/GPL-3 for this model: 18.30 ± 0.86.
     static let llamaCppPerplexity = 18.30
 

@@ -26,8 +26,7 @@ final class QuantizedModels: @unchecked Sendable {
     let text: String
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-models-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("models")
         let source = try GGUFModelSource(path: try realModelPath())
         let pool = ThreadPool(threadCount: 2)
         fourBit = try Self.quantize(source, bits: 4, into: directory.appendingPathComponent("smollm2-hlq4.hlq").path, pool: pool)
@@ -80,7 +79,7 @@ final class QuantizedModels: @unchecked Sendable {
 }
 
 /// HLQ models on the LUT kernels, on the real SmolLM2.
-@Suite(.serialized) struct QuantizedModelTests {
+@Suite(.serialized, .needs(.realModel)) struct QuantizedModelTests {
     /// llama.cpp's perplexity of the unquantized model on GPL-3 at ctx 512 (FloatPathTests checks ours against it).
     static let referencePerplexity = 18.30
 
@@ -196,7 +195,7 @@ final class QuantizedModels: @unchecked Sendable {
 
 /// Calibrated HLQ (GPTQ + refit) on the real SmolLM2, calibrated on Apache-2.0 and GFDL-1.3 and
 /// evaluated on GPL-3.
-@Suite(.serialized) struct CalibratedModelTests {
+@Suite(.serialized, .needs(.realModel)) struct CalibratedModelTests {
     /// The target: HLQ GPTQ at 2 bits (g = 128) reaches a perplexity of 300 or less.
     @Test func twoBitGPTQReachesThreeHundredOrLess() throws {
         let models = try QuantizedModels.shared.get()
@@ -318,7 +317,7 @@ final class QuantizedModels: @unchecked Sendable {
 }
 
 /// `elutq ppl --kl-reference` on the real SmolLM2: two chunks of GPL-3 scored by a model and its reference.
-@Suite(.serialized) struct DivergenceModelTests {
+@Suite(.serialized, .needs(.realModel)) struct DivergenceModelTests {
     static func compare(_ path: String, with referencePath: String, text: String) throws -> Perplexity.Result {
         let pool = ThreadPool(threadCount: 2)
         let model = try LoadedModel.open(path, pool: pool, arithmetic: .lut(.precise))

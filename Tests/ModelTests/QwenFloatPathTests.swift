@@ -8,7 +8,7 @@ import Tokenizer
 
 /// The real Qwen2.5-Coder-1.5B-Instruct on the float path: biases on q/k/v, an untied head, the
 /// qwen2 tokenizer and ChatML, end to end.
-@Suite(.serialized) struct QwenFloatPathTests {
+@Suite(.serialized, .needs(.realModel)) struct QwenFloatPathTests {
     /// The model has the GPL's opening by heart: on its first two 512-token chunks llama.cpp's rule
     /// scores about 1.5. Any error in attention, biases, RoPE or the head sends it far above 2.
     @Test func knowsTheGPLByHeartAndAnswersAChat() throws {

@@ -18,11 +18,11 @@ public final class MosquittoBroker: Sendable {
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     public init(persistence: Bool = false) throws {
+        try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
         }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-broker-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("broker")
         port = try Self.freePort()
         // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)

@@ -23,6 +23,7 @@ public func realQwenModelPath() throws -> String {
 }
 
 private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> String {
+    try TestNeed.realModel.checkDeclared()
     let path = packageRoot.appendingPathComponent(".cache/models/\(name)").path
     guard FileManager.default.fileExists(atPath: path) else {
         throw TestFailure("the real model is missing at \(path): run \(tool)")
@@ -30,11 +31,17 @@ private func cachedModelPath(_ name: String, fetchedBy tool: String) throws -> S
     return path
 }
 
+/// A new empty directory `elutq-<purpose>-<UUID>` in the temporary directory, there until its maker deletes it.
+public func makeTemporaryDirectory(_ purpose: String) throws -> URL {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("elutq-\(purpose)-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
 /// Runs `body` with a new empty directory that is deleted afterwards.
 public func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("elutq-test-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try makeTemporaryDirectory("test")
     defer { try? FileManager.default.removeItem(at: directory) }
     return try body(directory)
 }
@@ -51,6 +58,7 @@ public func withTemporaryFile<T>(_ bytes: [UInt8], _ body: (String) throws -> T)
 /// Runs `python3 script arguments...` from `tools/dev/`; a failure (no Python, a missing package) throws
 /// with `installHint`, because an oracle that did not run must fail the test rather than skip it.
 public func runPythonTool(_ script: String, _ arguments: [String], installHint: String) throws {
+    try TestNeed.pythonOracle.checkDeclared()
     let path = packageRoot.appendingPathComponent("tools/dev/\(script)").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

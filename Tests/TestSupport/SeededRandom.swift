@@ -1,18 +1,14 @@
 import Foundation
+import Runtime
 
-/// A small, fast, seedable generator (SplitMix64), so every test's data is reproducible.
+/// The tests' generator: Runtime's `SplitMix64`, so every test's data is reproducible from its seed,
+/// with the shapes of data the tests need on top.
 public struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A standard normal sample (Box-Muller).
     public mutating func normal() -> Float {
@@ -29,4 +25,3 @@ public struct SeededRandom: RandomNumberGenerator {
         }
     }
 }
-

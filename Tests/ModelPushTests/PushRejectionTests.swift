@@ -1,3 +1,4 @@
+import AgentHarness
 import Crypto
 import Foundation
 import ModelPush
@@ -11,7 +12,7 @@ import TestSupport
 extension BrokerTests {
     /// Every bad push is refused with a reason, leaves nothing in the store, and the served model
     /// stays the one that was serving.
-    @Suite struct PushRejection {
+    @Suite(.needs(.executables)) struct PushRejection {
         /// Runs `body` against an agent with a fresh store, which `prepare` gets to add files to
         /// first; then checks the store is empty and the model unchanged.
         func refused(trusted: Bool = true, prepare: (_ store: String) throws -> Void = { _ in },

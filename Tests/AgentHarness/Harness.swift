@@ -5,19 +5,21 @@ import Protocol
 import Testing
 import TestSupport
 
-/// The parent of every suite that starts a broker and agents. Serialized, so at most one of these
-/// tests runs at a time: each generation gets the whole (two-core) machine.
-@Suite(.serialized) struct BrokerTests {}
+/// The parent of every suite that starts agents, whichever test target it is in (AgentTests,
+/// ModelPushTests, CommandLineTests extend it). Serialized, so at most one of these tests runs at
+/// a time: each generation gets the whole (two-core) machine, and the push tests' timeouts hold.
+/// Being declared here, it makes their ids begin `AgentHarness.BrokerTests/`, not with their target.
+@Suite(.serialized, .needs(.broker, .realModel)) public struct BrokerTests {}
 
 /// A broker of its own, a client listening to replies and statuses, and the agents a test starts;
 /// all stopped when the test ends.
-final class Harness {
-    let broker: MosquittoBroker
-    let client: TestClient
-    private(set) var agents: [Agent] = []
+public final class Harness {
+    public let broker: MosquittoBroker
+    public let client: TestClient
+    public private(set) var agents: [Agent] = []
 
     /// Test clients' response topics live under `test/replies/`.
-    static let subscriptions = ["elutq/+/reply/#", "elutq/+/status", "test/replies/#"]
+    public static let subscriptions = ["elutq/+/reply/#", "elutq/+/status", "test/replies/#"]
 
     init(persistence: Bool = false, clientSessionExpiry: UInt32 = 0) throws {
         broker = try MosquittoBroker(persistence: persistence)
@@ -26,7 +28,7 @@ final class Harness {
 
     /// Starts an in-process agent and waits until it is online.
     @discardableResult
-    func startAgent(_ device: String, configure: (inout AgentConfiguration) -> Void = { _ in }) throws -> Agent {
+    public func startAgent(_ device: String, configure: (inout AgentConfiguration) -> Void = { _ in }) throws -> Agent {
         let agent = try Agent(configuration: try testConfiguration(broker: broker, device: device, configure: configure),
                               model: try SharedModel.load())
         agents.append(agent)
@@ -36,7 +38,7 @@ final class Harness {
     }
 
     /// Another client, for tests that need several.
-    func newClient(subscriptions: [String] = Harness.subscriptions) throws -> TestClient {
+    public func newClient(subscriptions: [String] = Harness.subscriptions) throws -> TestClient {
         try TestClient(broker: broker, subscriptions: subscriptions)
     }
 
@@ -47,7 +49,7 @@ final class Harness {
 }
 
 /// Runs `body` with a fresh harness and tears it down afterwards, whatever happens.
-func withHarness(persistence: Bool = false, clientSessionExpiry: UInt32 = 0, _ body: (Harness) throws -> Void) throws {
+public func withHarness(persistence: Bool = false, clientSessionExpiry: UInt32 = 0, _ body: (Harness) throws -> Void) throws {
     let harness = try Harness(persistence: persistence, clientSessionExpiry: clientSessionExpiry)
     defer { harness.tearDown() }
     try body(harness)

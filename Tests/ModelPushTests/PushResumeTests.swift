@@ -1,3 +1,4 @@
+import AgentHarness
 import Foundation
 import Glibc
 import ModelFile
@@ -13,7 +14,7 @@ extension BrokerTests {
     /// A push cut off halfway resumes where it stopped: only blocks that were in flight
     /// (unacknowledged) are sent again, and the file arrives identical. A
     /// damaged block or a slow final check does not end the push either.
-    @Suite struct PushResume {
+    @Suite(.needs(.executables)) struct PushResume {
         static let window = 8
 
         /// Pushes the fixture model, calling `cut` once when about half of it is acknowledged.

@@ -6,7 +6,7 @@ import TestSupport
 /// `elutq quantize`, run as the built executable: targets and recipes it cannot honour are refused
 /// with a message that says why, before any work is done and without leaving a file behind, and
 /// per-block recipe items reach exactly the tensors they name.
-@Suite struct QuantizeCommandLineTests {
+@Suite(.needs(.executables, .realModel)) struct QuantizeCommandLineTests {
     @Test(arguments: [
         (["--target-bpw", "3"], "needs --calibrate"),
         (["--target-bpw", "nan", "--calibrate", "/usr/share/common-licenses/GFDL-1.3"], "positive number"),

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `elutq chat-transcripts`, run as the built executable on the real SmolLM2: the conversations it
 /// writes are the model's chat template around each question and answer, reproducible from the seed.
-@Suite struct ChatTranscriptsCommandLineTests {
+@Suite(.needs(.executables, .realModel)) struct ChatTranscriptsCommandLineTests {
     @Test func writesOneTemplatedConversationPerQuestion() throws {
         let model = try realModelPath()
         try withTemporaryDirectory { directory in

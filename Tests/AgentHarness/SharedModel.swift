@@ -4,10 +4,10 @@ import Synchronization
 import TestSupport
 
 /// The real SmolLM2 model, loaded once per test process and shared by every agent the tests start.
-enum SharedModel {
+public enum SharedModel {
     private static let cache = Mutex<LoadedModel?>(nil)
 
-    static func load() throws -> LoadedModel {
+    public static func load() throws -> LoadedModel {
         try cache.withLock { cached in
             if let cached { return cached }
             let model = try LoadedModel.open(realModelPath(), pool: ThreadPool(threadCount: 2))

@@ -1,3 +1,4 @@
+import AgentHarness
 import Foundation
 import Glibc
 import ModelFile
@@ -12,7 +13,7 @@ import TestSupport
 extension BrokerTests {
     /// The file being served is never replaced or deleted: not by a push that became one onto
     /// it mid-transfer, not by `rm` when agent.conf spells its path another way.
-    @Suite struct PushServedModel {
+    @Suite(.needs(.executables)) struct PushServedModel {
         /// The name was free of the served model when the manifest came; a `use` of that name
         /// mid-transfer makes it the served one, and the install must then refuse to rename over it.
         @Test func aPushOntoANameServedSinceItsManifestIsRefusedAtInstall() throws {
@@ -25,8 +26,8 @@ extension BrokerTests {
                 let before = try FileDigest.sha256(path: store + "/x.hlq")
                 var options = PushSender.Options()
                 // No second manifest, whose own check would refuse the push before the install's.
-                options.stallTimeout = TestClient.patience
-                options.giveUpAfter = TestClient.patience
+                options.stallTimeout = patience
+                options.giveUpAfter = patience
                 let pusher = try PushClient(broker: harness.broker)
                 var used = false
                 var outcome = "installed"

@@ -1,3 +1,4 @@
+import AgentHarness
 import Foundation
 import ModelFile
 import ModelPush
@@ -11,7 +12,7 @@ import TestSupport
 extension BrokerTests {
     /// `elutq push`, `models`, `use` and `rm` against an in-process agent, with the real SmolLM2
     /// quantized to a `.hlq`.
-    @Suite struct PushEndToEnd {
+    @Suite(.needs(.executables)) struct PushEndToEnd {
         func brokerFlags(_ harness: Harness) -> [String] { ["--host", "127.0.0.1", "--port", String(harness.broker.port)] }
 
         @Test func keygenWritesAKeyOnlyItsOwnerCanReadAndNeverOverwritesIt() throws {

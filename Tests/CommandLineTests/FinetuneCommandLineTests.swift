@@ -6,7 +6,7 @@ import TestSupport
 /// `elutq quantize --finetune` and `elutq finetune`, run as the built executable on the real
 /// SmolLM2 with a few short sequences: the finetuned model is written in place of GPTQ's, with the
 /// same bit patterns and a record of the finetuning; bad input is refused before any work.
-@Suite struct FinetuneCommandLineTests {
+@Suite(.needs(.executables, .realModel)) struct FinetuneCommandLineTests {
     static let licences = "/usr/share/common-licenses"
     /// Small enough to run in seconds, large enough for two sequences and a held-out one.
     static let small = ["--calibration-chunks", "2", "--calibration-length", "64", "--finetune-samples", "6",

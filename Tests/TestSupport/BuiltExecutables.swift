@@ -1,16 +1,15 @@
 import Foundation
 import Glibc
-import TestSupport
 
 /// What a finished process left behind.
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs a built executable to completion, killing it if it takes longer than `timeout` seconds.
-func run(_ executable: String, _ arguments: [String], timeout: Double = TestClient.patience) throws -> ProcessResult {
+public func run(_ executable: String, _ arguments: [String], timeout: Double = patience) throws -> ProcessResult {
     let process = try launch(executable, arguments)
     let deadline = Date().addingTimeInterval(timeout)
     while process.process.isRunning {
@@ -25,15 +24,15 @@ func run(_ executable: String, _ arguments: [String], timeout: Double = TestClie
 }
 
 /// A running executable whose output goes to files, read when wanted.
-struct LaunchedProcess {
-    let process: Process
+public struct LaunchedProcess {
+    public let process: Process
     let directory: URL
 
-    func stdout() -> String { (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
-    func stderr() -> String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+    public func stdout() -> String { (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
+    public func stderr() -> String { (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
 
     /// Waits for the process to exit on its own; throws if it has not after `timeout` seconds.
-    func waitForExit(timeout: Double = TestClient.patience) throws -> Int32 {
+    public func waitForExit(timeout: Double = patience) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             guard Date() < deadline else { throw TestFailure("the process did not exit:\n\(stderr())") }
@@ -44,9 +43,8 @@ struct LaunchedProcess {
 }
 
 /// Starts `elutq` or `elutq-agent` from the build directory.
-func launch(_ executable: String, _ arguments: [String]) throws -> LaunchedProcess {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-process-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+public func launch(_ executable: String, _ arguments: [String]) throws -> LaunchedProcess {
+    let directory = try makeTemporaryDirectory("process")
     let process = Process()
     process.executableURL = try builtExecutable(executable)
     process.arguments = arguments
@@ -58,4 +56,15 @@ func launch(_ executable: String, _ arguments: [String]) throws -> LaunchedProce
     process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
     try process.run()
     return LaunchedProcess(process: process, directory: directory)
+}
+
+/// The built `elutq-agent` and `elutq` executables sit next to the test bundle.
+func builtExecutable(_ name: String) throws -> URL {
+    try TestNeed.executables.checkDeclared()
+    let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    let executable = directory.appendingPathComponent(name)
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw TestFailure("\(executable.path) is missing: `swift build` (or `swift test`) builds it")
+    }
+    return executable
 }

@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 
 /// How `elutq` exits, run as the built executable: a command line it cannot parse or validate is a
 /// usage error (status 64, with the usage); a failure while a valid command runs is not (status 1,
 /// the message alone).
-@Suite struct ExitStatusTests {
+@Suite(.needs(.executables)) struct ExitStatusTests {
     @Test func aMissingModelFailsWithoutTheUsage() throws {
         let result = try run("elutq", ["run", "/nonexistent/model.hlq", "--prompt", "hi"])
         #expect(result.status == 1, "\(result.stderr)")

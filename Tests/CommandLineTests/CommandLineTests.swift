@@ -1,11 +1,13 @@
+import AgentHarness
 import Foundation
 import MQTT
 import Protocol
 import Testing
+import TestSupport
 
 extension BrokerTests {
     /// `elutq prompt`, `fleet` and `watch`, run as the built executable against an in-process agent.
-    @Suite struct CommandLine {
+    @Suite(.needs(.executables)) struct CommandLine {
         func brokerFlags(_ harness: Harness) -> [String] { ["--host", "127.0.0.1", "--port", String(harness.broker.port)] }
 
         @Test func promptStreamsTheReplyAndReportsTimings() throws {

@@ -4,31 +4,17 @@ import Protocol
 import TestSupport
 
 /// Everything received for one request id, in arrival order.
-struct Transcript {
-    var chunks: [(seq: Int, text: String)] = []
-    var final: JSON?
-    var error: JSON?
+public struct Transcript {
+    public var chunks: [(seq: Int, text: String)] = []
+    public var final: JSON?
+    public var error: JSON?
     /// The MQTT messages themselves, to check topics and correlation data.
-    var messages: [MQTTMessage] = []
+    public var messages: [MQTTMessage] = []
 
-    var isComplete: Bool { final != nil || error != nil }
-    var errorCode: String? { error?["error"]?["code"]?.string }
-    var streamedText: String { chunks.sorted { $0.seq < $1.seq }.map(\.text).joined() }
-    var finalText: String? { final?["text"]?.string }
-}
-
-/// A started client of the test broker that files what arrives in `inbox`, once it is connected;
-/// it reconnects within a second after the broker comes back.
-func connectedClient(broker: MosquittoBroker, subscriptions: [String], inbox: MessageInbox, sessionExpiry: UInt32 = 0) throws -> MQTTClient {
-    var settings = MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "test-\(UUID().uuidString.prefix(8))")
-    settings.subscriptions = subscriptions
-    settings.sessionExpiry = sessionExpiry
-    settings.minimumReconnectDelay = 0.1
-    settings.maximumReconnectDelay = 1
-    let client = try MQTTClient(configuration: settings, onMessage: { inbox.append($0) })
-    client.start()
-    guard client.waitUntilConnected(timeout: TestClient.patience) else { throw TestFailure("the test client did not connect") }
-    return client
+    public var isComplete: Bool { final != nil || error != nil }
+    public var errorCode: String? { error?["error"]?["code"]?.string }
+    public var streamedText: String { chunks.sorted { $0.seq < $1.seq }.map(\.text).joined() }
+    public var finalText: String? { final?["text"]?.string }
 }
 
 /// A test's MQTT client: publishes requests and files the replies by request id; every other
@@ -36,37 +22,35 @@ func connectedClient(broker: MosquittoBroker, subscriptions: [String], inbox: Me
 ///
 /// Every wait has a generous limit and throws when it runs out, so a broken agent fails the test
 /// instead of hanging it.
-final class TestClient {
-    let client: MQTTClient
+public final class TestClient {
+    public let client: MQTTClient
     private let inbox = MessageInbox()
     private var transcripts: [String: Transcript] = [:]
     private var others: [MQTTMessage] = []
 
-    static let patience = 180.0
-
-    init(broker: MosquittoBroker, subscriptions: [String], sessionExpiry: UInt32 = 0) throws {
+    public init(broker: MosquittoBroker, subscriptions: [String], sessionExpiry: UInt32 = 0) throws {
         client = try connectedClient(broker: broker, subscriptions: subscriptions, inbox: inbox, sessionExpiry: sessionExpiry)
     }
 
     deinit { client.stop() }
 
-    func publish(_ topic: String, _ document: JSON, responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
+    public func publish(_ topic: String, _ document: JSON, responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
         client.publish(MQTTMessage(topic: topic, json: document, qos: 1, responseTopic: responseTopic, correlationData: correlationData))
     }
 
-    func publish(_ topic: String, bytes: [UInt8]) {
+    public func publish(_ topic: String, bytes: [UInt8]) {
         client.publish(MQTTMessage(topic: topic, payload: bytes, qos: 1))
     }
 
     /// Waits until the request `id` (nil: the requests without a readable id) has its final or error reply.
-    func reply(_ id: String?, timeout: Double = patience) throws -> Transcript {
+    public func reply(_ id: String?, timeout: Double = patience) throws -> Transcript {
         let key = id ?? "unknown"
         try pump(timeout: timeout, what: "a reply to \(key)") { transcripts[key]?.isComplete == true }
         return transcripts.removeValue(forKey: key)!
     }
 
     /// Waits until request `id` has streamed at least `count` chunks; returns what it has so far.
-    func chunks(_ id: String, atLeast count: Int, timeout: Double = patience) throws -> Transcript {
+    public func chunks(_ id: String, atLeast count: Int, timeout: Double = patience) throws -> Transcript {
         try pump(timeout: timeout, what: "\(count) chunks of \(id)") {
             (transcripts[id]?.chunks.count ?? 0) >= count || transcripts[id]?.isComplete == true
         }
@@ -74,7 +58,7 @@ final class TestClient {
     }
 
     /// The first message that is not a reply and satisfies `predicate`, waiting for it if need be.
-    func message(timeout: Double = patience, _ description: String, where predicate: (MQTTMessage) -> Bool) throws -> MQTTMessage {
+    public func message(timeout: Double = patience, _ description: String, where predicate: (MQTTMessage) -> Bool) throws -> MQTTMessage {
         var found: MQTTMessage?
         try pump(timeout: timeout, what: description) {
             if let index = others.firstIndex(where: predicate) { found = others.remove(at: index) }
@@ -85,7 +69,7 @@ final class TestClient {
 
     /// A status document of `device` saying `online`, waiting for it.
     @discardableResult
-    func status(of device: String, online: Bool, prefix: String = "elutq", fresh: Bool = false) throws -> MQTTMessage {
+    public func status(of device: String, online: Bool, prefix: String = "elutq", fresh: Bool = false) throws -> MQTTMessage {
         try message("\(device) \(online ? "online" : "offline")") { message in
             message.topic == "\(prefix)/\(device)/status" && (!fresh || !message.retain)
                 && (try? JSON(parsing: message.payload))?["online"]?.bool == online

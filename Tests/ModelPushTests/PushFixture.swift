@@ -1,4 +1,5 @@
 import Agent
+import AgentHarness
 import Foundation
 import ModelFile
 import ModelPush
@@ -22,8 +23,7 @@ final class PushFixture: Sendable {
     let untrustedKey: String
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elutq-push-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try makeTemporaryDirectory("push")
         model = directory.appendingPathComponent("smollm2-hlq4.hlq").path
         // Made by the CLI, as a build machine would make the model it pushes.
         let quantized = try run("elutq", ["quantize", try realModelPath(), "-o", model, "--bits", "4"])
@@ -90,12 +90,12 @@ final class PushClient {
 
     /// The next transfer event the device sends.
     func nextEvent() throws -> PushEvent {
-        let deadline = Date().addingTimeInterval(TestClient.patience)
+        let deadline = Date().addingTimeInterval(patience)
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
             guard let document = try? JSON(parsing: message.payload), let event = PushEvent(document: document) else { continue }
             return event
         }
-        throw TestFailure("no transfer event within \(Int(TestClient.patience)) s")
+        throw TestFailure("no transfer event within \(Int(patience)) s")
     }
 }
 

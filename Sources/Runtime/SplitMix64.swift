@@ -1,0 +1,20 @@
+/// A small seedable generator (SplitMix64), so a seed gives the same numbers on every platform.
+///
+/// The sampler draws with it, finetuning shuffles with it, and the tests make their data with it
+/// (TestSupport's `SeededRandom`): Swift's own generators cannot be seeded.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
