@@ -85,6 +85,10 @@ static void nn_scalar(const float *a, int64_t lda, int32_t m, const float *b, in
 
 void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
                        float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate) {
+    if (depth <= 0) {  // an empty sum: the tiles below would not run at all
+        nn_scalar(a, lda, m, b, ldb, 0, c, ldc, col_begin, col_end, accumulate);
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     if (nn_avx512_supported()) {
         nn_avx512(a, lda, m, b, ldb, depth, c, ldc, col_begin, col_end, accumulate);

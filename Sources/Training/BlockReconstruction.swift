@@ -132,7 +132,7 @@ public final class BlockReconstruction {
         rows.withUnsafeBufferPointer { tape.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
     }
 
-    /// Mean squared output error of `block` over `sequences`.
+    /// Mean relative output error of `block` over `sequences`.
     private func meanError(_ block: TrainableBlock, sequences: [Int], targets: [[Float]], tape: BlockTape) -> Double {
         var sum = 0.0
         for s in sequences {

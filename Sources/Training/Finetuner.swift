@@ -8,8 +8,8 @@ import Tokenizer
 public struct FinetuneReport: Sendable {
     public var blocks: [BlockReport] = []
     public var blockSeconds = 0.0
-    /// End-to-end: held-out loss before and after, steps taken, mean training loss of the first
-    /// and the last epoch.
+    /// End-to-end: held-out loss before (at the start of this run, or of its resumption) and
+    /// after, and the steps taken.
     public var endToEndHeldOut: (before: Double, after: Double)?
     public var endToEndSteps = 0
     public var endToEndSeconds = 0.0
@@ -51,8 +51,9 @@ public final class Finetuner {
         self.samples = samples
         self.options = options
         self.pool = pool
-        // The run's identity: the quantized tensors, the sequences and the settings.
+        // The run's identity: the quantized tensors, the float source, the sequences and the settings.
         var crc = student.file.tensors.reduce(UInt32(0)) { crc, t in withUnsafeBytes(of: t.crc32c) { CRC32C.checksum($0, seed: crc) } }
+        crc = CRC32C.checksum(Array(try ModelSources.sha256(source).utf8), seed: crc)
         for sequence in samples.training + samples.heldOut { crc = sequence.withUnsafeBytes { CRC32C.checksum($0, seed: crc) } }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -75,8 +76,9 @@ public final class Finetuner {
                 throw FinetuneError.checkpointMismatch("its model, text or settings differ")
             }
             let layers = TrainableBlock.layers.count
-            guard checkpoint.parameters.count == student.blocks.count * layers else {
-                throw FinetuneError.badCheckpoint("it holds \(checkpoint.parameters.count) arrays, the model needs \(student.blocks.count * layers)")
+            let sizes = student.blocks.flatMap { $0.linears.map(\.parameterCount) }
+            guard checkpoint.parameters.map(\.count) == sizes else {
+                throw FinetuneError.badCheckpoint("its arrays do not have the sizes of this model's parameters")
             }
             for i in student.blocks.indices {
                 student.blocks[i].parameters = Array(checkpoint.parameters[(i * layers)..<((i + 1) * layers)])

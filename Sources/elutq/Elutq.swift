@@ -40,8 +40,9 @@ struct Elutq: ParsableCommand {
     static let defaultValues = ["--finetune": (value: "both", accepted: FinetuneOptions.Stages.allCases.map(\.rawValue))]
 
     /// The arguments with the default filled in after each option of `defaultValues` that is not
-    /// followed by one of its values.
+    /// followed by one of its values; only `quantize` takes these options.
     static func withDefaultValues(_ arguments: ArraySlice<String>) -> [String] {
+        guard arguments.first == "quantize" else { return Array(arguments) }
         var out: [String] = []
         var rest = arguments[...]
         while let argument = rest.popFirst() {

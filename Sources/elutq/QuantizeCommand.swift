@@ -104,6 +104,8 @@ struct QuantizeCommand: ParsableCommand {
             sourceSHA256: try ModelSources.sha256(input), creator: "elutq \(Elutq.configuration.version)", created: Date())
         try writer.finish(metadata: metadata)
         if let finetune {
+            // Removed at the end, on an error, and on an interrupt too.
+            InterruptCleanup.remove(quantized)
             defer { try? FileManager.default.removeItem(atPath: quantized) }
             common.log(String(format: "quantized in %.1f s", monotonicSeconds() - start))
             _ = try finetuning.run(model: quantized, source: input, texts: calibration.calibrate, output: output,
