@@ -53,12 +53,8 @@ extension ModelWeights {
         let blocks = try (0..<config.layers).map { try BlockWeights.assemble($0, config: config, from: lookup) }
         let d = config.embeddingSize
         let embeddingInfo = try info("token_embd.weight")
-        let embedding: EmbeddingTable
-        switch try linear("token_embd.weight", rows: config.vocabularySize, cols: d) {
-        case .f32(let w, _, _): embedding = .f32(w, cols: d)
-        case .f16(let w, _, _): embedding = .f16(w, cols: d)
-        case .q8(let w, let scales, _, _): embedding = .q8(w, scales: scales, cols: d)
-        case .lut: throw ModelSourceError.invalid("token_embd.weight is \(embeddingInfo.type); embeddings must be f32, f16 or q8")
+        guard let embedding = EmbeddingTable(try linear("token_embd.weight", rows: config.vocabularySize, cols: d)) else {
+            throw ModelSourceError.invalid("token_embd.weight is \(embeddingInfo.type); embeddings must be f32, f16 or q8")
         }
         // A separate output.weight wins, even for a tied model: the recipe may give the head its own precision.
         let output = file.tensor(named: "output.weight") != nil

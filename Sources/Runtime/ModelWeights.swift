@@ -52,6 +52,17 @@ public enum EmbeddingTable: @unchecked Sendable {
     /// int8 rows with one float scale each.
     case q8(UnsafePointer<Int8>, scales: UnsafePointer<Float>, cols: Int)
 
+    /// The rows of a float, half-float or q8 matrix as a table; nil for an HLQ one (its rows are
+    /// not stored one after another).
+    public init?(_ matrix: LinearWeight) {
+        switch matrix {
+        case .f32(let w, _, let cols): self = .f32(w, cols: cols)
+        case .f16(let w, _, let cols): self = .f16(w, cols: cols)
+        case .q8(let w, let scales, _, let cols): self = .q8(w, scales: scales, cols: cols)
+        case .lut: return nil
+        }
+    }
+
     /// Writes the embedding of `token` into `out`.
     public func row(_ token: Int, into out: UnsafeMutablePointer<Float>) {
         switch self {

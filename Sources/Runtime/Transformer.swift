@@ -35,21 +35,35 @@ public final class Transformer: @unchecked Sendable {
     /// the cache, and returns the logits of the tokens in `logitRows` (indices into `tokens`),
     /// `logitRows.count` rows of `vocabularySize`, valid until the next call.
     public func forward(_ tokens: ArraySlice<Int32>, at position: Int, logitRows: Range<Int>) -> UnsafeBufferPointer<Float> {
-        let count = tokens.count, width = config.embeddingSize, vocabulary = config.vocabularySize
-        precondition(logitRows.lowerBound >= 0 && logitRows.upperBound <= count)
+        precondition(logitRows.lowerBound >= 0 && logitRows.upperBound <= tokens.count)
+        runBlocks(tokens, at: position)
+        return logits(ofStream: blocks.residual + logitRows.lowerBound * config.embeddingSize, rows: logitRows.count)
+    }
+
+    /// Runs `tokens` at positions `position...` through the blocks only; their last residual
+    /// stream is then in `blocks.residual`, [tokens.count][embeddingSize], until the next call.
+    public func runBlocks(_ tokens: ArraySlice<Int32>, at position: Int) {
+        let width = config.embeddingSize
         for (t, token) in tokens.enumerated() {
             weights.embedding.row(Int(token), into: blocks.residual + t * width)
         }
         for (layer, block) in weights.blocks.enumerated() {
-            blocks.run(block, layer: layer, count: count, position: position)
+            blocks.run(block, layer: layer, count: tokens.count, position: position)
         }
-        if logitRows.isEmpty { return UnsafeBufferPointer(start: logits, count: 0) }
-        for (i, t) in logitRows.enumerated() {
-            FloatOps.rmsNorm(blocks.residual + t * width, weight: weights.outputNorm, count: width,
-                             epsilon: config.normEpsilon, into: headInput.values + i * width)
+    }
+
+    /// The final norm and the head over `rows` (at most `maxBatch`) rows of a last residual stream
+    /// ([rows][embeddingSize]): `rows` rows of `vocabularySize` logits, valid until the next call.
+    public func logits(ofStream stream: UnsafePointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= maxBatch)
+        let width = config.embeddingSize
+        if rows == 0 { return UnsafeBufferPointer(start: logits, count: 0) }
+        for i in 0..<rows {
+            FloatOps.rmsNorm(stream + i * width, weight: weights.outputNorm, count: width, epsilon: config.normEpsilon,
+                             into: headInput.values + i * width)
         }
-        headInput.invalidate(count: logitRows.count)
-        weights.output.multiply(headInput, into: logits, ldy: vocabulary, pool: pool)
-        return UnsafeBufferPointer(start: logits, count: logitRows.count * vocabulary)
+        headInput.invalidate(count: rows)
+        weights.output.multiply(headInput, into: logits, ldy: config.vocabularySize, pool: pool)
+        return UnsafeBufferPointer(start: logits, count: rows * config.vocabularySize)
     }
 }

@@ -200,8 +200,10 @@ public final class BlockPass: @unchecked Sendable {
         }
         productBackward(block, layers: 4..<6, input: tape.normed2.pointer, outputGradient: dGateUp.pointer,
                         gradients: &gradients, inputGradient: dNormed.pointer)
-        normalizeBackward(tape.middle.pointer, weight: block.feedForwardNorm, inverseRMS: tape.inverseRMS2.pointer,
-                          outputGradient: dNormed.pointer, addingInto: dMiddle.pointer)
+        gradients[TrainableBlock.feedForwardNormArray].withUnsafeMutableBufferPointer { dw in
+            normalizeBackward(tape.middle.pointer, weight: block.feedForwardNorm, inverseRMS: tape.inverseRMS2.pointer,
+                              outputGradient: dNormed.pointer, addingInto: dMiddle.pointer, weightGradient: dw.isEmpty ? nil : dw.baseAddress)
+        }
 
         productBackward(block, layers: 3..<4, input: tape.attended.pointer, outputGradient: dMiddle.pointer,
                         gradients: &gradients, inputGradient: dAttended.pointer)
@@ -211,22 +213,28 @@ public final class BlockPass: @unchecked Sendable {
             rope.apply(row, heads: config.heads, position: t, inverse: true)
             rope.apply(row + q, heads: config.kvHeads, position: t, inverse: true)
         }
-        guard let inputGradient else {
+        guard inputGradient != nil || block.trainsNorms else {
             productBackward(block, layers: 0..<3, input: tape.normed1.pointer, outputGradient: dQKV.pointer,
                             gradients: &gradients, inputGradient: nil)
             return
         }
         productBackward(block, layers: 0..<3, input: tape.normed1.pointer, outputGradient: dQKV.pointer,
                         gradients: &gradients, inputGradient: dNormed.pointer)
-        inputGradient.update(from: dMiddle.pointer, count: T * d)
-        normalizeBackward(tape.input.pointer, weight: block.attentionNorm, inverseRMS: tape.inverseRMS1.pointer,
-                          outputGradient: dNormed.pointer, addingInto: inputGradient)
+        // Without an input gradient to return, dMiddle's copy only carries the norm's dx away.
+        let dx = inputGradient ?? dMiddle.pointer
+        if inputGradient != nil { dx.update(from: dMiddle.pointer, count: T * d) }
+        gradients[TrainableBlock.attentionNormArray].withUnsafeMutableBufferPointer { dw in
+            normalizeBackward(tape.input.pointer, weight: block.attentionNorm, inverseRMS: tape.inverseRMS1.pointer,
+                              outputGradient: dNormed.pointer, addingInto: dx, weightGradient: dw.isEmpty ? nil : dw.baseAddress)
+        }
     }
 
+    /// Norm backward over the sequence; `weightGradient` nil (an empty array's) when the norm is frozen.
     private func normalizeBackward(_ x: UnsafePointer<Float>, weight: [Float], inverseRMS: UnsafePointer<Float>,
-                                   outputGradient dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>) {
+                                   outputGradient dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>,
+                                   weightGradient: UnsafeMutablePointer<Float>?) {
         RMSNormPass.backward(x, weight: weight, inverseRMS: inverseRMS, rows: length, width: d, outputGradient: dy,
-                             addingInto: dx)
+                             addingInto: dx, weightGradient: weightGradient)
     }
 
     /// The backward of `product`: dX = dY · W into `inputGradient` (when given), and dW = dYᵀ · X

@@ -73,7 +73,7 @@ public final class BlockReconstruction {
         var block = student.blocks[index]
         let before = meanError(block, sequences: heldOut, targets: targets, tape: tape)
         var best = (loss: before, block: block, epochs: 0)
-        var optimizer = AdamW(sizes: block.linears.map(\.parameterCount), weightDecay: options.weightDecay)
+        var optimizer = AdamW(sizes: block.parameters.map(\.count), weightDecay: options.weightDecay)
         let total = options.epochs * trainingCount
         var firstEpochLoss = 0.0, lastEpochLoss = 0.0
         var random = SplitMix64(seed: options.seed &+ UInt64(index))

@@ -13,7 +13,7 @@ public struct Checkpoint: Sendable {
     public var completedBlocks: Int
     /// End-to-end steps taken.
     public var endToEndSteps: Int
-    /// Every block's trainable arrays, block after block in `TrainableBlock.layers` order.
+    /// Every block's trainable arrays, block after block, laid out as `TrainableBlock.parameters`.
     public var parameters: [[Float]]
     /// AdamW's state of end-to-end tuning, once it has begun.
     public var optimizer: AdamW?

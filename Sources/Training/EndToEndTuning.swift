@@ -21,7 +21,7 @@ public final class EndToEndTuning {
                           length: options.length, pool: pool)
         self.samples = samples
         self.options = options
-        optimizer = AdamW(sizes: student.blocks.flatMap { $0.linears.map(\.parameterCount) }, weightDecay: options.weightDecay)
+        optimizer = AdamW(sizes: student.blocks.flatMap { $0.parameters.map(\.count) }, weightDecay: options.weightDecay)
     }
 
     /// Continues from a checkpoint's step and optimiser state.
@@ -50,9 +50,9 @@ public final class EndToEndTuning {
         var parameters = student.blocks.flatMap(\.parameters)
         optimizer.update(&parameters, gradients: gradients.flatMap { $0 },
                          rate: cosineRate(peak: options.endToEndLearningRate, step: step, total: totalSteps))
-        let layers = TrainableBlock.layers.count
+        let arrays = TrainableBlock.arrays
         for index in student.blocks.indices {
-            student.blocks[index].parameters = Array(parameters[(index * layers)..<((index + 1) * layers)])
+            student.blocks[index].parameters = Array(parameters[(index * arrays)..<((index + 1) * arrays)])
         }
         step += 1
         return loss

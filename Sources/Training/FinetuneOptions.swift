@@ -21,7 +21,7 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// Peak AdamW learning rate of block reconstruction (cosine schedule to a tenth of it).
     public var blockLearningRate: Float = 5e-4
     /// Peak AdamW learning rate of end-to-end tuning.
-    public var endToEndLearningRate: Float = 1e-4
+    public var endToEndLearningRate: Float = 3e-4
     public var weightDecay: Float = 0
     /// Calibration sequences, training and held out together.
     public var samples = 64
@@ -30,6 +30,8 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     /// Every this many sequences, one is held out.
     public var heldOutEvery = 8
     public var objective: Objective = .distillation
+    /// Whether the blocks' norm weights train along with the scales and midpoints.
+    public var trainNorms = false
     /// End-to-end steps between checkpoints.
     public var checkpointEvery = 16
     /// Seeds the order in which each epoch visits the training sequences.
@@ -42,6 +44,6 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
         var parts: [String] = []
         if stages.runsBlocks { parts.append("block reconstruction (lr \(blockLearningRate))") }
         if stages.runsEndToEnd { parts.append("end-to-end \(objective.rawValue) (lr \(endToEndLearningRate))") }
-        return parts.joined(separator: " + ") + ", \(epochs) epochs, \(samples)×\(length) tokens"
+        return parts.joined(separator: " + ") + (trainNorms ? ", norms trained" : "") + ", \(epochs) epochs, \(samples)×\(length) tokens"
     }
 }

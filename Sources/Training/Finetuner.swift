@@ -30,6 +30,7 @@ public final class Finetuner {
     public init(model: String, source: String, text: String, options: FinetuneOptions, pool: ThreadPool) throws {
         do { student = try StudentModel(path: model) } catch { throw FinetuneError.unreadable(path: model, reason: "\(error)") }
         guard student.parameterCount > 0 else { throw FinetuneError.notQuantized(model) }
+        for i in student.blocks.indices { student.blocks[i].trainsNorms = options.trainNorms }
         do { teacher = try LoadedModel.open(source, pool: pool).weights } catch {
             throw FinetuneError.unreadable(path: source, reason: "\(error)")
         }
@@ -75,13 +76,13 @@ public final class Finetuner {
             guard checkpoint.fingerprint == fingerprint else {
                 throw FinetuneError.checkpointMismatch("its model, text or settings differ")
             }
-            let layers = TrainableBlock.layers.count
-            let sizes = student.blocks.flatMap { $0.linears.map(\.parameterCount) }
+            let arrays = TrainableBlock.arrays
+            let sizes = student.blocks.flatMap { $0.parameters.map(\.count) }
             guard checkpoint.parameters.map(\.count) == sizes else {
                 throw FinetuneError.badCheckpoint("its arrays do not have the sizes of this model's parameters")
             }
             for i in student.blocks.indices {
-                student.blocks[i].parameters = Array(checkpoint.parameters[(i * layers)..<((i + 1) * layers)])
+                student.blocks[i].parameters = Array(checkpoint.parameters[(i * arrays)..<((i + 1) * arrays)])
             }
             completedBlocks = checkpoint.completedBlocks
             restored = checkpoint
@@ -120,6 +121,7 @@ public final class Finetuner {
             let before = stage.heldOutLoss()
             log(String(format: "end-to-end %@: %d steps, held-out loss %.5g", options.objective.rawValue, stage.totalSteps, before))
             let first = stage.step
+            var lastHeldOut: Double?
             while stage.step < stage.totalSteps {
                 let loss = stage.trainStep()
                 if stage.step % options.checkpointEvery == 0 || stage.step == stage.totalSteps {
@@ -129,11 +131,14 @@ public final class Finetuner {
                 let eta = elapsed / Double(done) * Double(stage.totalSteps - stage.step)
                 log(String(format: "step %d/%d: loss %.5g, %.1f s/step, ETA %@", stage.step, stage.totalSteps, loss,
                            elapsed / Double(done), Self.duration(eta)))
+                lastHeldOut = nil
                 if stage.step % samples.training.count == 0 {
-                    log(String(format: "epoch %d: held-out loss %.5g", stage.step / samples.training.count, stage.heldOutLoss()))
+                    let loss = stage.heldOutLoss()
+                    lastHeldOut = loss
+                    log(String(format: "epoch %d: held-out loss %.5g", stage.step / samples.training.count, loss))
                 }
             }
-            let after = stage.heldOutLoss()
+            let after = lastHeldOut ?? stage.heldOutLoss()
             report.endToEndHeldOut = (before, after)
             report.endToEndSteps = stage.step
             report.endToEndSeconds = Date().timeIntervalSince(start)

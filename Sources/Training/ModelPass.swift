@@ -15,6 +15,10 @@ public final class ModelPass {
     let pass: BlockPass
     /// The float model, run by the runtime, for distillation targets; nil when not distilling.
     private let teacher: Transformer?
+    /// Per sequence seen, [T][embeddingSize]: the float model's last residual stream, so that its
+    /// blocks run once per calibration sequence however many epochs and evaluations visit it
+    /// (a few tens of sequences, under a megabyte each for SmolLM2).
+    private var teacherStreams: [[Int32]: [Float]] = [:]
     /// One tape per block.
     private let tapes: [BlockTape]
     private let d, vocabulary: Int
@@ -37,7 +41,7 @@ public final class ModelPass {
         d = c.embeddingSize
         vocabulary = c.vocabularySize
         pass = BlockPass(config: c, length: length, pool: pool)
-        self.teacher = teacher.map { Transformer(weights: $0, contextLength: length, maxBatch: Self.tile, pool: pool) }
+        self.teacher = teacher.map { Transformer(weights: $0, contextLength: length, maxBatch: length, pool: pool) }
         tapes = (0..<c.layers).map { _ in BlockTape(config: c, length: length) }
         let transposed = FloatBuffer(c.embeddingSize * c.vocabularySize)
         student.head.withUnsafeBufferPointer { head in
@@ -89,10 +93,12 @@ public final class ModelPass {
             scored = range
         }
         let scale = 1 / Float(scored.count)
+        let teacherStream = target.isTeacher ? teacherStream(tokens) : []
         var total = 0.0
         for tile in stride(from: 0, to: length, by: Self.tile) {
             let rows = min(Self.tile, length - tile)
-            let teacherLogits = target.isTeacher ? teacher!.forward(tokens[tile..<(tile + rows)], at: tile, logitRows: 0..<rows) : nil
+            let teacherLogits = target.isTeacher
+                ? teacherStream.withUnsafeBufferPointer { teacher!.logits(ofStream: $0.baseAddress! + tile * d, rows: rows) } : nil
             DenseProduct.multiply(normed.pointer + tile * d, lda: d, rows: rows, by: headTransposed.pointer, ldb: vocabulary,
                                   depth: d, columns: vocabulary, into: logits.pointer, ldc: vocabulary, pool: pool)
             for r in 0..<rows {
@@ -131,6 +137,15 @@ public final class ModelPass {
                                  outputGradient: nextGradient.pointer, addingInto: gradient.pointer)
         }
         return total / Double(scored.count)
+    }
+
+    /// The float model's last residual stream over `tokens`, run once per distinct sequence.
+    private func teacherStream(_ tokens: [Int32]) -> [Float] {
+        if let known = teacherStreams[tokens] { return known }
+        teacher!.runBlocks(tokens[...], at: 0)
+        let stream = Array(UnsafeBufferPointer(start: teacher!.blocks.residual, count: length * d))
+        teacherStreams[tokens] = stream
+        return stream
     }
 
     /// The gradient of the last `loss(computeGradient: true)` with respect to every block's

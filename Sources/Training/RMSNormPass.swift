@@ -15,9 +15,11 @@ enum RMSNormPass {
         }
     }
 
-    /// dx = r·w·dy − x·r³/n·Σ x·w·dy per row, added to `dx`.
+    /// dx = r·w·dy − x·r³/n·Σ x·w·dy per row, added to `dx`; with `weightGradient`, also
+    /// dw = Σ over rows of dy·x·r, added there.
     static func backward(_ x: UnsafePointer<Float>, weight: [Float], inverseRMS: UnsafePointer<Float>, rows: Int,
-                         width: Int, outputGradient dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>) {
+                         width: Int, outputGradient dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>,
+                         weightGradient dw: UnsafeMutablePointer<Float>? = nil) {
         weight.withUnsafeBufferPointer { w in
             let w = w.baseAddress!
             for t in 0..<rows {
@@ -26,6 +28,7 @@ enum RMSNormPass {
                 for i in 0..<width { projection += xr[i] * w[i] * dyr[i] }
                 let k = r * r * r * projection / Float(width)
                 for i in 0..<width { dxr[i] += r * w[i] * dyr[i] - xr[i] * k }
+                if let dw { for i in 0..<width { dw[i] += dyr[i] * xr[i] * r } }
             }
         }
     }

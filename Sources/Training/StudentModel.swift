@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import HLQ
 import ModelFile
+import Runtime
 
 /// A `.hlq` model opened for finetuning: its blocks in trainable form, and the frozen embeddings,
 /// final norm and head as dense floats.
@@ -20,99 +21,67 @@ public final class StudentModel: @unchecked Sendable {
         try self.init(file: try HLQFile(path: path))
     }
 
+    /// Reads the blocks through the runtime's own view of the file (`ModelWeights.mapped`, which
+    /// checks every shape), so finetuning starts from exactly what the runtime computes.
     public init(file: HLQFile) throws {
         self.file = file
-        let c = file.metadata.config
-        func tensor(_ name: String) throws -> HLQTensorInfo {
-            guard let t = file.tensor(named: name) else { throw ModelSourceError.missingTensor(name) }
-            return t
+        let c = file.metadata.config, d = c.embeddingSize, q = c.heads * c.headSize, kv = c.kvSize
+        let weights = try ModelWeights.mapped(file)
+        func vector(_ p: UnsafePointer<Float>?, _ count: Int) -> [Float]? { p.map { Array(UnsafeBufferPointer(start: $0, count: count)) } }
+        func trainable(_ matrix: LinearWeight) -> TrainableLinear {
+            if case .lut(let m) = matrix { return .hlq(TrainableMatrix(QuantizedMatrix(packed: m))) }
+            return .frozen(rows: matrix.rows, cols: matrix.cols, weights: Self.dense(matrix))
         }
-        func vector(_ name: String, _ count: Int) throws -> [Float] {
-            let t = try tensor(name)
-            guard t.type == .f32, t.shape.reduce(1, *) == count else {
-                throw ModelSourceError.invalid("\(name) should be \(count) f32 values, found \(t.type) \(t.shape)")
-            }
-            return Array(file.floats(of: t))
+        blocks = weights.blocks.map { b in
+            TrainableBlock(attentionNorm: vector(b.attentionNorm, d)!, feedForwardNorm: vector(b.feedForwardNorm, d)!,
+                           queryBias: vector(b.queryBias, q), keyBias: vector(b.keyBias, kv), valueBias: vector(b.valueBias, kv),
+                           linears: [b.query, b.key, b.value, b.attentionOutput, b.gate, b.up, b.down].map(trainable))
         }
-        func linear(_ name: String, rows: Int, cols: Int) throws -> TrainableLinear {
-            let t = try tensor(name)
-            guard t.shape == [cols, rows] else {
-                throw ModelSourceError.invalid("\(name) has shape \(t.shape), the config implies [\(cols), \(rows)]")
-            }
-            if case .hlq(let bits, let groupSize) = t.type {
-                let (packed, params) = file.hlqParts(of: t)
-                let matrix = LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: rows, cols: cols,
-                                       planes: bits, groupSize: groupSize)
-                return .hlq(TrainableMatrix(QuantizedMatrix(packed: matrix)))
-            }
-            return .frozen(rows: rows, cols: cols, weights: Self.dense(t, in: file))
+        var embedding = [Float](repeating: 0, count: c.vocabularySize * d)
+        embedding.withUnsafeMutableBufferPointer { e in
+            for token in 0..<c.vocabularySize { weights.embedding.row(token, into: e.baseAddress! + token * d) }
         }
-        let d = c.embeddingSize, q = c.heads * c.headSize, kv = c.kvSize, f = c.feedForwardSize
-        blocks = try (0..<c.layers).map { i in
-            let p = "blk.\(i)."
-            func bias(_ name: String, _ count: Int) throws -> [Float]? {
-                file.tensor(named: p + name) == nil ? nil : try vector(p + name, count)
-            }
-            let shapes = [(q, d), (kv, d), (kv, d), (d, q), (f, d), (f, d), (d, f)]
-            let linears = try zip(TrainableBlock.layers, shapes).map { layer, shape in
-                try linear(p + layer.rawValue + ".weight", rows: shape.0, cols: shape.1)
-            }
-            return TrainableBlock(attentionNorm: try vector(p + "attn_norm.weight", d),
-                                  feedForwardNorm: try vector(p + "ffn_norm.weight", d),
-                                  queryBias: try bias("attn_q.bias", q), keyBias: try bias("attn_k.bias", kv),
-                                  valueBias: try bias("attn_v.bias", kv), linears: linears)
-        }
-        embedding = Self.dense(try tensor("token_embd.weight"), in: file)
-        outputNorm = try vector("output_norm.weight", d)
-        if let output = file.tensor(named: "output.weight") {
-            head = Self.dense(output, in: file)
-        } else {
-            head = embedding
-        }
-        guard embedding.count == c.vocabularySize * d, head.count == c.vocabularySize * d else {
-            throw ModelSourceError.invalid("the embeddings or the head do not have \(c.vocabularySize) rows of \(d)")
-        }
+        self.embedding = embedding
+        outputNorm = vector(weights.outputNorm, d)!
+        head = file.tensor(named: "output.weight") == nil ? embedding : Self.dense(weights.output)
     }
 
     /// Every trainable float of the model.
     public var parameterCount: Int { blocks.reduce(0) { $0 + $1.parameterCount } }
 
-    /// A stored matrix or vector as dense floats, computed as the runtime computes it.
-    static func dense(_ t: HLQTensorInfo, in file: HLQFile) -> [Float] {
-        switch t.type {
-        case .f32:
-            return Array(file.floats(of: t))
-        case .f16:
-            return file.halves(of: t).map { Float($0) }
-        case .q8:
-            let (values, scales) = file.q8Parts(of: t)
-            var out = [Float](repeating: 0, count: t.rows * t.cols)
-            for r in 0..<t.rows {
-                for c in 0..<t.cols { out[r * t.cols + c] = Float(values[r * t.cols + c]) * scales[r] }
+    /// A stored matrix as dense floats, [rows][cols], computed as the runtime computes it.
+    static func dense(_ matrix: LinearWeight) -> [Float] {
+        var out = [Float](repeating: 0, count: matrix.rows * matrix.cols)
+        if case .lut(let m) = matrix {
+            m.dequantize(into: &out)
+        } else {
+            let rows = EmbeddingTable(matrix)!
+            out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<matrix.rows { rows.row(r, into: o.baseAddress! + r * matrix.cols) }
             }
-            return out
-        case .hlq(let bits, let groupSize):
-            let (packed, params) = file.hlqParts(of: t)
-            var out = [Float](repeating: 0, count: t.rows * t.cols)
-            LUTMatrix(bits: packed.baseAddress!, params: params.baseAddress!, rows: t.rows, cols: t.cols, planes: bits,
-                      groupSize: groupSize).dequantize(into: &out)
-            return out
         }
+        return out
     }
 
     /// Writes the model to `path` (atomically, through `HLQFileWriter`): every tensor as the source
     /// file has it, except the trained matrices' scales and midpoints, rounded to the half floats
-    /// the format stores; `finetuning` is recorded in the recipe.
+    /// the format stores, and the trained norms; `finetuning` is recorded in the recipe.
     public func write(to path: String, finetuning: String, creator: String) throws {
         let writer = try HLQFileWriter(destination: path)
-        var trained: [String: TrainableMatrix] = [:]
+        var trained: [String: TrainableMatrix] = [:], norms: [String: [Float]] = [:]
         for (i, block) in blocks.enumerated() {
             for (layer, linear) in zip(TrainableBlock.layers, block.linears) {
                 if case .hlq(let m) = linear { trained["blk.\(i).\(layer.rawValue).weight"] = m }
             }
+            if block.trainsNorms {
+                norms["blk.\(i).attn_norm.weight"] = block.attentionNorm
+                norms["blk.\(i).ffn_norm.weight"] = block.feedForwardNorm
+            }
         }
         for t in file.tensors {
-            if let m = trained[t.name] {
+            if let norm = norms[t.name] {
+                try norm.withUnsafeBytes { try writer.append(name: t.name, type: t.type, shape: t.shape, parts: [$0]) }
+            } else if let m = trained[t.name] {
                 let packed = PackedMatrix(m.quantized)
                 try packed.bits.withUnsafeBytes { bits in
                     try packed.params.withUnsafeBytes { params in

@@ -52,6 +52,9 @@ public struct TrainableBlock: Sendable {
     public var queryBias, keyBias, valueBias: [Float]?
     /// The seven linear layers, in `TrainableBlock.layers` order.
     public var linears: [TrainableLinear]
+    /// Whether the two norms' weights train too. They scale each input column of q/k/v and of
+    /// gate/up, which the per-row group scales cannot; off, they stay as the model has them.
+    public var trainsNorms = false
 
     /// The order of `linears`: q, k and v, the attention output, gate and up, down.
     public static let layers: [LinearLayer] = [.query, .key, .value, .attentionOutput, .gate, .up, .down]
@@ -67,30 +70,42 @@ public struct TrainableBlock: Sendable {
         self.linears = linears
     }
 
-    /// Empty gradients, one per linear layer, laid out as its parameters.
+    /// Trainable arrays per block: one per linear layer, then the attention and feed-forward norms
+    /// (empty when the layer is frozen or the norms do not train).
+    public static let arrays = layers.count + 2
+    /// Where the norms' arrays are among a block's `parameters` and gradients.
+    public static let attentionNormArray = layers.count, feedForwardNormArray = layers.count + 1
+
+    /// Empty gradients, laid out as `parameters`.
     public func zeroGradients() -> [[Float]] {
-        linears.map { [Float](repeating: 0, count: $0.parameterCount) }
+        parameters.map { [Float](repeating: 0, count: $0.count) }
     }
 
     /// Every trainable float, for progress messages.
-    public var parameterCount: Int { linears.reduce(0) { $0 + $1.parameterCount } }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }
 
 extension TrainableBlock {
-    /// The trainable arrays of every layer (empty for frozen ones), in `layers` order.
+    /// The block's `arrays` trainable arrays: every linear layer's in `layers` order (empty for
+    /// frozen ones), then the two norms' weights (empty unless `trainsNorms`).
     public var parameters: [[Float]] {
         get {
             linears.map { linear in
                 if case .hlq(let m) = linear { return m.parameters }
                 return []
-            }
+            } + (trainsNorms ? [attentionNorm, feedForwardNorm] : [[], []])
         }
         set {
-            for (i, values) in newValue.enumerated() {
+            precondition(newValue.count == Self.arrays)
+            for (i, values) in newValue.prefix(linears.count).enumerated() {
                 if case .hlq(var m) = linears[i] {
                     m.parameters = values
                     linears[i] = .hlq(m)
                 }
+            }
+            if trainsNorms {
+                attentionNorm = newValue[Self.attentionNormArray]
+                feedForwardNorm = newValue[Self.feedForwardNormArray]
             }
         }
     }

@@ -23,6 +23,9 @@ struct FinetuneFlags: ParsableArguments {
         "End-to-end loss: distillation (KL divergence from the float model's next-token distribution) or next-token.",
         valueName: "objective"))
     var objective = FinetuneOptions().objective
+    @Flag(name: .customLong("finetune-norms"), inversion: .prefixedNo,
+          help: "Train the blocks' RMSNorm weights along with the scales and midpoints.")
+    var trainNorms = FinetuneOptions().trainNorms
     @Option(name: .customLong("finetune-seed"), help: "Seeds the order of the training sequences.")
     var seed = FinetuneOptions().seed
     @Option(help: "Where the run's checkpoint is kept (default: next to the output, OUT.checkpoint).")
@@ -53,6 +56,7 @@ struct FinetuneFlags: ParsableArguments {
         o.length = length
         o.heldOutEvery = heldOutEvery
         o.objective = objective
+        o.trainNorms = trainNorms
         o.seed = seed
         o.checkpointEvery = checkpointEvery
         return o
@@ -64,7 +68,7 @@ struct FinetuneFlags: ParsableArguments {
         let pool = ThreadPool(threadCount: common.threads)
         let text = try texts.map { try readText($0, option: "calibrate") }.joined(separator: "\n\n")
         let finetuner = try Finetuner(model: model, source: source, text: text, options: options(stages: stages), pool: pool)
-        common.log("finetuning \(model) against \(source): \(finetuner.student.parameterCount) scales and midpoints, \(finetuner.trainingSequences) training and \(finetuner.heldOutSequences) held-out sequences")
+        common.log("finetuning \(model) against \(source): \(finetuner.student.parameterCount) trainable parameters, \(finetuner.trainingSequences) training and \(finetuner.heldOutSequences) held-out sequences")
         let report = try finetuner.run(output: output, checkpoint: checkpoint ?? output + ".checkpoint", resume: resume,
                                        creator: "elutq \(Elutq.configuration.version)", log: common.log)
         common.log(String(format: "block reconstruction %.1f s, end-to-end %.1f s", report.blockSeconds, report.endToEndSeconds))

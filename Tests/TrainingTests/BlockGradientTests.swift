@@ -31,7 +31,9 @@ import TestSupport
         let pool = ThreadPool(threadCount: 2)
         let pass = BlockPass(config: c, length: length, pool: pool)
         // The up projection frozen, as a recipe's q8 layer would be: its input gradient still flows.
-        let block = TinyBlocks.block(c, frozen: [5], random: &random)
+        var block = TinyBlocks.block(c, frozen: [5], random: &random)
+        // The norms train in the cases with biases.
+        block.trainsNorms = bias
         let input = (0..<(length * c.embeddingSize)).map { _ in random.normal() }
         let r = (0..<(length * c.embeddingSize)).map { _ in random.normal() }
 
@@ -46,24 +48,27 @@ import TestSupport
             }
         }
         #expect(gradients[5].isEmpty, "a frozen layer has no parameters")
+        #expect(gradients[TrainableBlock.attentionNormArray].count == (bias ? c.embeddingSize : 0))
+        // The first block of a model returns no input gradient; its parameters' gradients are the same.
+        var withoutInput = block.zeroGradients()
+        r.withUnsafeBufferPointer { r in
+            pass.backward(block, tape: tape, outputGradient: r.baseAddress!, gradients: &withoutInput, inputGradient: nil)
+        }
+        #expect(withoutInput == gradients)
 
-        // Every layer: its first and last parameters (a scale of the first group, the midpoint of
-        // the ragged last group) and a few in between.
+        // Every trainable array: its first and last parameters (for a layer, a scale of the first
+        // group and the midpoint of the ragged last group) and a few in between.
         var failures: [String] = []
-        for (index, linear) in block.linears.enumerated() {
-            guard case .hlq(let matrix) = linear else { continue }
-            let count = matrix.parameters.count
+        for (index, values) in block.parameters.enumerated() where !values.isEmpty {
+            let count = values.count
             for p in Set([0, 1, 2, count / 3, count / 2 + 1, count - 2, count - 1]) {
                 let h: Float = 1e-2
                 var plus = block, minus = block
-                guard case .hlq(var up) = plus.linears[index], case .hlq(var down) = minus.linears[index] else { continue }
-                up.parameters[p] += h
-                down.parameters[p] -= h
-                plus.linears[index] = .hlq(up)
-                minus.linears[index] = .hlq(down)
+                plus.parameters[index][p] += h
+                minus.parameters[index][p] -= h
                 let numeric = (Self.loss(pass, plus, input: input, weights: r) - Self.loss(pass, minus, input: input, weights: r)) / Double(2 * h)
                 if !Self.agree(Double(gradients[index][p]), numeric) {
-                    failures.append("\(TrainableBlock.layers[index]) parameter \(p): analytic \(gradients[index][p]), numeric \(numeric)")
+                    failures.append("array \(index) parameter \(p): analytic \(gradients[index][p]), numeric \(numeric)")
                 }
             }
         }

@@ -66,16 +66,19 @@ import Runtime
     }
 
     /// A run stopped right after a checkpoint (a block boundary, or an end-to-end checkpoint) and
-    /// resumed gives the same tensors, bit for bit, as the run that was never stopped.
-    @Test(arguments: ["block 2/3", "step 8/27"])
-    func resumingGivesTheUninterruptedResult(stopAfter line: String) throws {
+    /// resumed gives the same tensors, bit for bit, as the run that was never stopped; the
+    /// second run trains the norms too, which the checkpoint and the written model then carry.
+    @Test(arguments: [("block 2/3", false), ("step 8/27", true)])
+    func resumingGivesTheUninterruptedResult(stopAfter line: String, trainNorms: Bool) throws {
+        var options = Self.options(.both)
+        options.trainNorms = trainNorms
         try withTemporaryDirectory { directory in
             let model = try TinyModel(in: directory)
             let whole = directory.appendingPathComponent("whole.hlq").path
             let checkpoint = directory.appendingPathComponent("run.checkpoint").path
             let saved = directory.appendingPathComponent("saved.checkpoint").path
             var copied = false
-            _ = try Self.finetune(model, Self.options(.both), output: whole, checkpoint: checkpoint) { message in
+            _ = try Self.finetune(model, options, output: whole, checkpoint: checkpoint) { message in
                 // The checkpoint as a process killed at this point would have left it.
                 if message.hasPrefix(line + ":") {
                     copied = (try? FileManager.default.copyItem(atPath: checkpoint, toPath: saved)) != nil
@@ -85,13 +88,16 @@ import Runtime
             try FileManager.default.moveItem(atPath: saved, toPath: checkpoint)
             let resumed = directory.appendingPathComponent("resumed.hlq").path
             var resumedFrom = ""
-            _ = try Self.finetune(model, Self.options(.both), output: resumed, checkpoint: checkpoint, resume: true) { message in
+            _ = try Self.finetune(model, options, output: resumed, checkpoint: checkpoint, resume: true) { message in
                 if message.hasPrefix("resuming") { resumedFrom = message }
             }
             #expect(!resumedFrom.isEmpty)
             let a = try HLQFile(path: whole), b = try HLQFile(path: resumed)
             #expect(a.tensors == b.tensors, "every tensor's offset, size and CRC-32C")
             for t in a.tensors { #expect(Array(a.data(of: t)) == Array(b.data(of: t)), "\(t.name)") }
+            let source = try HLQFile(path: model.quantized), norm = "blk.1.ffn_norm.weight"
+            let changed = Array(source.floats(of: source.tensor(named: norm)!)) != Array(a.floats(of: a.tensor(named: norm)!))
+            #expect(changed == trainNorms, "the norms change exactly when they train")
         }
     }
 
