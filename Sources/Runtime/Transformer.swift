@@ -43,6 +43,7 @@ public final class Transformer: @unchecked Sendable {
     /// Runs `tokens` at positions `position...` through the blocks only; their last residual
     /// stream is then in `blocks.residual`, [tokens.count][embeddingSize], until the next call.
     public func runBlocks(_ tokens: ArraySlice<Int32>, at position: Int) {
+        precondition(!tokens.isEmpty && tokens.count <= maxBatch, "1...maxBatch tokens per call")
         let width = config.embeddingSize
         for (t, token) in tokens.enumerated() {
             weights.embedding.row(Int(token), into: blocks.residual + t * width)

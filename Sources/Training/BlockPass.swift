@@ -220,7 +220,7 @@ public final class BlockPass: @unchecked Sendable {
         }
         productBackward(block, layers: 0..<3, input: tape.normed1.pointer, outputGradient: dQKV.pointer,
                         gradients: &gradients, inputGradient: dNormed.pointer)
-        // Without an input gradient to return, dMiddle's copy only carries the norm's dx away.
+        // Without an input gradient to return, dMiddle is dead here and only absorbs the norm's dx.
         let dx = inputGradient ?? dMiddle.pointer
         if inputGradient != nil { dx.update(from: dMiddle.pointer, count: T * d) }
         gradients[TrainableBlock.attentionNormArray].withUnsafeMutableBufferPointer { dw in

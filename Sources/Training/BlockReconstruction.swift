@@ -15,7 +15,7 @@ public struct BlockReport: Sendable {
     public var seconds: Double
 }
 
-/// Stage one: each block's scales and midpoints trained, in order, so that the quantized block,
+/// Stage one: each block's scales and midpoints (and norms, when they train) trained, in order, so that the quantized block,
 /// fed the quantized stream of the blocks already tuned, reproduces the float block's output on
 /// the float stream (squared error relative to each token's size, AdamW with a cosine schedule).
 /// The parameters of the epoch with the lowest held-out error are kept, and training stops once

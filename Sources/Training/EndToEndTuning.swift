@@ -2,7 +2,7 @@ import Foundation
 import Parallel
 import Runtime
 
-/// Stage two: every block's scales and midpoints trained together on the whole model's output,
+/// Stage two: every block's scales and midpoints (and norms, when they train) trained together on the whole model's output,
 /// either towards the float model's next-token distribution (distillation) or towards the text's
 /// next tokens. One sequence per AdamW step, cosine schedule over all epochs.
 public final class EndToEndTuning {

@@ -22,6 +22,8 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var blockLearningRate: Float = 5e-4
     /// Peak AdamW learning rate of end-to-end tuning.
     public var endToEndLearningRate: Float = 3e-4
+    /// AdamW's decoupled weight decay, on every trained array (it would pull trained norms
+    /// towards 0, not 1); 0, and not offered on the command line.
     public var weightDecay: Float = 0
     /// Calibration sequences, training and held out together.
     public var samples = 64

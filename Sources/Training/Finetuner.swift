@@ -15,7 +15,7 @@ public struct FinetuneReport: Sendable {
     public var endToEndSeconds = 0.0
 }
 
-/// Finetunes a quantized model's scales and midpoints against the float model it was made from:
+/// Finetunes a quantized model's scales and midpoints (optionally its norms) against the float model it was made from:
 /// block reconstruction, then end-to-end tuning, with a checkpoint after every block and every
 /// `checkpointEvery` end-to-end steps.
 public final class Finetuner {
@@ -131,14 +131,14 @@ public final class Finetuner {
                 let eta = elapsed / Double(done) * Double(stage.totalSteps - stage.step)
                 log(String(format: "step %d/%d: loss %.5g, %.1f s/step, ETA %@", stage.step, stage.totalSteps, loss,
                            elapsed / Double(done), Self.duration(eta)))
-                lastHeldOut = nil
                 if stage.step % samples.training.count == 0 {
                     let loss = stage.heldOutLoss()
                     lastHeldOut = loss
                     log(String(format: "epoch %d: held-out loss %.5g", stage.step / samples.training.count, loss))
                 }
             }
-            let after = lastHeldOut ?? stage.heldOutLoss()
+            // A run resumed from its last checkpoint takes no step: its parameters are `before`'s.
+            let after = lastHeldOut ?? before
             report.endToEndHeldOut = (before, after)
             report.endToEndSteps = stage.step
             report.endToEndSeconds = Date().timeIntervalSince(start)

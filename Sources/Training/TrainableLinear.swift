@@ -97,6 +97,8 @@ extension TrainableBlock {
         }
         set {
             precondition(newValue.count == Self.arrays)
+            precondition(trainsNorms || newValue[Self.attentionNormArray].isEmpty && newValue[Self.feedForwardNormArray].isEmpty,
+                         "the norms do not train")
             for (i, values) in newValue.prefix(linears.count).enumerated() {
                 if case .hlq(var m) = linears[i] {
                     m.parameters = values

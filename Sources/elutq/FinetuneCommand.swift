@@ -8,7 +8,8 @@ struct FinetuneCommand: ParsableCommand {
         commandName: "finetune",
         abstract: "Finetune a .hlq model's scales and midpoints against the float model it was made from.",
         discussion: """
-            The bit patterns stay as quantization chose them; each group's scales and midpoint are trained. \
+            The bit patterns stay as quantization chose them; each group's scales and midpoint are trained \
+            (with --finetune-norms, the blocks' norm weights too). \
             Block reconstruction (--stages block) tunes block by block so that each quantized block, fed the \
             quantized stream, reproduces the float block's output; end-to-end tuning (--stages e2e) then trains \
             all of them at once on the whole model's output (knowledge distillation by default). Progress is \
