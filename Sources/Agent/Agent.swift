@@ -107,6 +107,7 @@ public final class Agent: Sendable {
     public func start() throws {
         var settings = configuration.broker.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
         settings.will = statusMessage(online: false)
+        settings.maximumPacketSize = Self.maximumPacketSize(for: limits)
         settings.subscriptions = [topics.prompt, topics.cancel, topics.pushManifest, topics.pushBlock, topics.models]
         if let group = configuration.group {
             settings.subscriptions += [topics.sharedFleetPrompt(group: group), topics.fleetCancel]

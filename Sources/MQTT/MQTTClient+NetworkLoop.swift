@@ -15,6 +15,9 @@ extension MQTTClient {
             mosquitto_property_add_int32(&connectProperties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
                                          configuration.sessionExpiry)
         }
+        if let limit = configuration.maximumPacketSize {
+            mosquitto_property_add_int32(&connectProperties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), limit)
+        }
         while !isStopping {
             state.withLock { $0.connection = .connecting }
             let status = mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port),

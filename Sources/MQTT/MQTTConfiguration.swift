@@ -18,6 +18,11 @@ public struct MQTTConfiguration: Sendable {
     /// Seconds the broker keeps this client's session (subscriptions and queued QoS 1 messages)
     /// after a disconnect; 0 starts a clean session on every connection.
     public var sessionExpiry: UInt32 = 0
+    /// The largest packet this client takes, declared to the broker when it connects (MQTT v5
+    /// Maximum Packet Size): the broker drops a larger message for this client instead of
+    /// sending it, so a hostile publish never reaches this process's memory. nil declares
+    /// nothing (MQTT's own limit, 256 MB).
+    public var maximumPacketSize: UInt32?
     /// The first wait after a failed connection, doubled on each further failure up to the maximum.
     public var minimumReconnectDelay = 0.5
     public var maximumReconnectDelay = 30.0

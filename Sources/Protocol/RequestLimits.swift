@@ -15,7 +15,7 @@ public struct RequestLimits: Sendable {
 
     /// The largest payload worth parsing: a prompt at the limit with every byte escaped as `\u00XX`
     /// (6 bytes), plus room for the other fields. Anything bigger is refused unread.
-    var maxPayloadBytes: Int { 6 * maxPromptBytes + 64 * 1024 }
+    public var maxPayloadBytes: Int { 6 * maxPromptBytes + 64 * 1024 }
 
     /// Roles a message may have. Roles are written into the chat template as markup, so they must
     /// come from a fixed set rather than from the sender.
