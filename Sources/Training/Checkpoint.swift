@@ -5,7 +5,8 @@ import Foundation
 ///
 /// File layout: the 8 bytes `ELUTQCKP`, a little-endian UInt64 header length, the JSON header,
 /// then the float arrays it lists, raw little-endian: every block's trainable arrays in order,
-/// then, once end-to-end tuning has begun, AdamW's first and second moments in the same order.
+/// then, once end-to-end tuning has begun, AdamW's first and second moments and the parameters
+/// of the best held-out loss so far, in the same order.
 public struct Checkpoint: Sendable {
     /// What the run is: model, source, text and settings. A checkpoint of another run is refused.
     public var fingerprint: String
@@ -17,35 +18,41 @@ public struct Checkpoint: Sendable {
     public var parameters: [[Float]]
     /// AdamW's state of end-to-end tuning, once it has begun.
     public var optimizer: AdamW?
+    /// End-to-end tuning's best parameters so far and their held-out loss, once it has begun.
+    public var best: HeldOutBest?
 
     private struct Header: Codable {
         var fingerprint: String
         var completedBlocks: Int
         var endToEndSteps: Int
         var adamSteps: Int?
+        var bestLoss: Double?
         var sizes: [Int]
     }
 
     private static let magic = Array("ELUTQCKP".utf8)
 
-    public init(fingerprint: String, completedBlocks: Int, endToEndSteps: Int, parameters: [[Float]], optimizer: AdamW?) {
+    public init(fingerprint: String, completedBlocks: Int, endToEndSteps: Int, parameters: [[Float]], optimizer: AdamW?,
+                best: HeldOutBest? = nil) {
+        precondition((optimizer == nil) == (best == nil), "end-to-end state is saved whole")
         self.fingerprint = fingerprint
         self.completedBlocks = completedBlocks
         self.endToEndSteps = endToEndSteps
         self.parameters = parameters
         self.optimizer = optimizer
+        self.best = best
     }
 
     /// Writes the checkpoint atomically: a reader (or a crash) sees the previous one or this one.
     public func write(to path: String) throws {
         let header = Header(fingerprint: fingerprint, completedBlocks: completedBlocks, endToEndSteps: endToEndSteps,
-                            adamSteps: optimizer?.step, sizes: parameters.map(\.count))
+                            adamSteps: optimizer?.step, bestLoss: best?.loss, sizes: parameters.map(\.count))
         let json = try JSONEncoder().encode(header)
         var data = Data(Self.magic)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         var arrays = parameters
-        if let optimizer { arrays += optimizer.first + optimizer.second }
+        if let optimizer, let best { arrays += optimizer.first + optimizer.second + best.parameters }
         for array in arrays { array.withUnsafeBytes { data.append(contentsOf: $0) } }
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
@@ -65,7 +72,10 @@ public struct Checkpoint: Sendable {
             throw FinetuneError.badCheckpoint("its header is not valid: \(error)")
         }
         var offset = 16 + Int(length)
-        let copies = header.adamSteps == nil ? 1 : 3
+        guard (header.adamSteps == nil) == (header.bestLoss == nil) else {
+            throw FinetuneError.badCheckpoint("its header has half of the end-to-end state")
+        }
+        let copies = header.adamSteps == nil ? 1 : 4
         guard header.sizes.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }),
               data.count - offset == copies * header.sizes.reduce(0, +) * 4 else {
             throw FinetuneError.badCheckpoint("its size does not match its header (a truncated file?)")
@@ -81,11 +91,13 @@ public struct Checkpoint: Sendable {
         completedBlocks = header.completedBlocks
         endToEndSteps = header.endToEndSteps
         parameters = header.sizes.map(array)
-        if let steps = header.adamSteps {
+        if let steps = header.adamSteps, let bestLoss = header.bestLoss {
             let first = header.sizes.map(array), second = header.sizes.map(array)
             optimizer = AdamW(step: steps, first: first, second: second, weightDecay: weightDecay)
+            best = HeldOutBest(loss: bestLoss, parameters: header.sizes.map(array))
         } else {
             optimizer = nil
+            best = nil
         }
     }
 }

@@ -4,7 +4,9 @@ import Runtime
 
 /// Stage two: every block's scales and midpoints (and norms, when they train) trained together on the whole model's output,
 /// either towards the float model's next-token distribution (distillation) or towards the text's
-/// next tokens. One sequence per AdamW step, cosine schedule over all epochs.
+/// next tokens. One sequence per AdamW step, cosine schedule over all epochs; the parameters with
+/// the lowest held-out loss (measured before the first step and after every epoch) are kept, so
+/// a model already close to the float one is never made worse.
 public final class EndToEndTuning {
     let model: ModelPass
     let samples: CalibrationSamples
@@ -12,6 +14,8 @@ public final class EndToEndTuning {
     public var optimizer: AdamW
     /// Sequences seen so far; the schedule and the order of each epoch follow from it.
     public private(set) var step = 0
+    /// The parameters (as `student.blocks.flatMap(\.parameters)`) with the lowest held-out loss yet.
+    public private(set) var best: HeldOutBest?
     public var totalSteps: Int { options.epochs * samples.training.count }
     private var student: StudentModel { model.student }
 
@@ -24,10 +28,30 @@ public final class EndToEndTuning {
         optimizer = AdamW(sizes: student.blocks.flatMap { $0.parameters.map(\.count) }, weightDecay: options.weightDecay)
     }
 
-    /// Continues from a checkpoint's step and optimiser state.
-    public func restore(step: Int, optimizer: AdamW) {
+    /// Continues from a checkpoint's step, optimiser state and best parameters.
+    public func restore(step: Int, optimizer: AdamW, best: HeldOutBest) {
         self.step = step
         self.optimizer = optimizer
+        self.best = best
+    }
+
+    /// Measures the held-out loss of the parameters as they stand and keeps them if it is the
+    /// lowest yet; returns the loss.
+    @discardableResult
+    public func measureHeldOut() -> Double {
+        let loss = heldOutLoss()
+        // The first measurement is always kept; a NaN never replaces a number.
+        if best == nil || loss < best!.loss { best = HeldOutBest(loss: loss, parameters: student.blocks.flatMap(\.parameters)) }
+        return loss
+    }
+
+    /// Puts the best parameters back into the model.
+    public func keepBest() {
+        guard let best else { return }
+        let arrays = TrainableBlock.arrays
+        for index in student.blocks.indices {
+            student.blocks[index].parameters = Array(best.parameters[(index * arrays)..<((index + 1) * arrays)])
+        }
     }
 
     /// What the loss compares with: the float model's distribution, or the next tokens.
@@ -59,11 +83,18 @@ public final class EndToEndTuning {
     }
 
     /// Mean loss over the held-out sequences with the parameters rounded as a file stores them.
-    public func heldOutLoss() -> Double {
+    func heldOutLoss() -> Double {
         let saved = student.blocks
         for i in student.blocks.indices { student.blocks[i].roundToStored() }
         defer { student.blocks = saved }
         let losses = samples.heldOut.map { model.loss($0, target: target, computeGradient: false) }
         return losses.reduce(0, +) / Double(max(losses.count, 1))
     }
+}
+
+/// Parameters of a whole model and the held-out loss they scored.
+public struct HeldOutBest: Sendable {
+    public var loss: Double
+    /// Laid out as `StudentModel.blocks.flatMap(\.parameters)`.
+    public var parameters: [[Float]]
 }

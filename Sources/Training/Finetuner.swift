@@ -88,9 +88,9 @@ public final class Finetuner {
             restored = checkpoint
             log("resuming from \(path): \(completedBlocks) blocks done, \(checkpoint.endToEndSteps) end-to-end steps")
         }
-        func save(blocks: Int, steps: Int, optimizer: AdamW?) throws {
+        func save(blocks: Int, steps: Int, optimizer: AdamW?, best: HeldOutBest? = nil) throws {
             try Checkpoint(fingerprint: fingerprint, completedBlocks: blocks, endToEndSteps: steps,
-                           parameters: student.blocks.flatMap(\.parameters), optimizer: optimizer).write(to: path)
+                           parameters: student.blocks.flatMap(\.parameters), optimizer: optimizer, best: best).write(to: path)
         }
 
         let layers = student.config.layers
@@ -115,30 +115,32 @@ public final class Finetuner {
             let start = Date()
             let stage = EndToEndTuning(student: student, teacher: teacher,
                                        samples: samples, options: options, pool: pool)
-            if let restored, let optimizer = restored.optimizer {
-                stage.restore(step: restored.endToEndSteps, optimizer: optimizer)
+            if let restored, let optimizer = restored.optimizer, let best = restored.best {
+                stage.restore(step: restored.endToEndSteps, optimizer: optimizer, best: best)
             }
-            let before = stage.heldOutLoss()
+            // A resumed run measures where it stands without making it a candidate: the run it
+            // continues measured (and kept) only at epoch ends.
+            let before = restored?.optimizer == nil ? stage.measureHeldOut() : stage.heldOutLoss()
             log(String(format: "end-to-end %@: %d steps, held-out loss %.5g", options.objective.rawValue, stage.totalSteps, before))
             let first = stage.step
-            var lastHeldOut: Double?
             while stage.step < stage.totalSteps {
                 let loss = stage.trainStep()
-                if stage.step % options.checkpointEvery == 0 || stage.step == stage.totalSteps {
-                    try save(blocks: layers, steps: stage.step, optimizer: stage.optimizer)
+                let epochEnds = stage.step % samples.training.count == 0
+                if epochEnds {
+                    let heldOut = stage.measureHeldOut()
+                    log(String(format: "epoch %d: held-out loss %.5g%@", stage.step / samples.training.count, heldOut,
+                               heldOut == stage.best?.loss ? " (best so far, kept)" : ""))
+                }
+                if stage.step % options.checkpointEvery == 0 || epochEnds {
+                    try save(blocks: layers, steps: stage.step, optimizer: stage.optimizer, best: stage.best)
                 }
                 let done = stage.step - first, elapsed = Date().timeIntervalSince(start)
                 let eta = elapsed / Double(done) * Double(stage.totalSteps - stage.step)
                 log(String(format: "step %d/%d: loss %.5g, %.1f s/step, ETA %@", stage.step, stage.totalSteps, loss,
                            elapsed / Double(done), Self.duration(eta)))
-                if stage.step % samples.training.count == 0 {
-                    let loss = stage.heldOutLoss()
-                    lastHeldOut = loss
-                    log(String(format: "epoch %d: held-out loss %.5g", stage.step / samples.training.count, loss))
-                }
             }
-            // A run resumed from its last checkpoint takes no step: its parameters are `before`'s.
-            let after = lastHeldOut ?? before
+            stage.keepBest()
+            let after = stage.best?.loss ?? before
             report.endToEndHeldOut = (before, after)
             report.endToEndSteps = stage.step
             report.endToEndSeconds = Date().timeIntervalSince(start)

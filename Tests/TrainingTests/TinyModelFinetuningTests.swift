@@ -65,6 +65,29 @@ import Runtime
         }
     }
 
+    /// End-to-end tuning keeps the parameters with the lowest held-out loss: at a learning rate
+    /// that wrecks the model, that is the model it started from, written back unchanged.
+    @Test func endToEndTuningNeverWritesAWorseModel() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let out = directory.appendingPathComponent("out.hlq").path
+            var options = Self.options(.e2e)
+            options.endToEndLearningRate = 1e4
+            var epochs: [String] = []
+            let report = try Self.finetune(model, options, output: out, checkpoint: out + ".checkpoint") { message in
+                if message.hasPrefix("epoch") { epochs.append(message) }
+            }
+            let heldOut = try #require(report.endToEndHeldOut)
+            #expect(heldOut.after == heldOut.before, "\(heldOut); \(epochs)")
+            #expect(epochs.count == options.epochs && !epochs.contains { $0.contains("kept") }, "\(epochs)")
+            let before = try HLQFile(path: model.quantized), after = try HLQFile(path: out)
+            for t in before.tensors {
+                let same = try #require(after.tensor(named: t.name))
+                #expect(Array(before.data(of: t)) == Array(after.data(of: same)), "\(t.name)")
+            }
+        }
+    }
+
     /// A run stopped right after a checkpoint (a block boundary, or an end-to-end checkpoint) and
     /// resumed gives the same tensors, bit for bit, as the run that was never stopped, whether or
     /// not the norms train (trained, the checkpoint and the written model carry them).
