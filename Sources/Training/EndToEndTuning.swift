@@ -14,7 +14,7 @@ public final class EndToEndTuning {
     public var optimizer: AdamW
     /// Sequences seen so far; the schedule and the order of each epoch follow from it.
     public private(set) var step = 0
-    /// The parameters (as `student.blocks.flatMap(\.parameters)`) with the lowest held-out loss yet.
+    /// The parameters (as `StudentModel.parameters`) with the lowest held-out loss yet.
     public private(set) var best: HeldOutBest?
     public var totalSteps: Int { options.epochs * samples.training.count }
     private var student: StudentModel { model.student }
@@ -25,7 +25,7 @@ public final class EndToEndTuning {
                           length: options.length, pool: pool)
         self.samples = samples
         self.options = options
-        optimizer = AdamW(sizes: student.blocks.flatMap { $0.parameters.map(\.count) }, weightDecay: options.weightDecay)
+        optimizer = AdamW(sizes: student.parameters.map(\.count), weightDecay: options.weightDecay)
     }
 
     /// Continues from a checkpoint's step, optimiser state and best parameters.
@@ -41,17 +41,13 @@ public final class EndToEndTuning {
     public func measureHeldOut() -> Double {
         let loss = heldOutLoss()
         // The first measurement is always kept; a NaN never replaces a number.
-        if best == nil || loss < best!.loss { best = HeldOutBest(loss: loss, parameters: student.blocks.flatMap(\.parameters)) }
+        if best == nil || loss < best!.loss { best = HeldOutBest(loss: loss, parameters: student.parameters) }
         return loss
     }
 
     /// Puts the best parameters back into the model.
     public func keepBest() {
-        guard let best else { return }
-        let arrays = TrainableBlock.arrays
-        for index in student.blocks.indices {
-            student.blocks[index].parameters = Array(best.parameters[(index * arrays)..<((index + 1) * arrays)])
-        }
+        if let best { student.parameters = best.parameters }
     }
 
     /// What the loss compares with: the float model's distribution, or the next tokens.
@@ -71,13 +67,10 @@ public final class EndToEndTuning {
     public func trainStep() -> Double {
         let loss = model.loss(sequence(at: step), target: target, computeGradient: true)
         let gradients = model.backward()
-        var parameters = student.blocks.flatMap(\.parameters)
+        var parameters = student.parameters
         optimizer.update(&parameters, gradients: gradients.flatMap { $0 },
                          rate: cosineRate(peak: options.endToEndLearningRate, step: step, total: totalSteps))
-        let arrays = TrainableBlock.arrays
-        for index in student.blocks.indices {
-            student.blocks[index].parameters = Array(parameters[(index * arrays)..<((index + 1) * arrays)])
-        }
+        student.parameters = parameters
         step += 1
         return loss
     }
@@ -95,6 +88,6 @@ public final class EndToEndTuning {
 /// Parameters of a whole model and the held-out loss they scored.
 public struct HeldOutBest: Sendable {
     public var loss: Double
-    /// Laid out as `StudentModel.blocks.flatMap(\.parameters)`.
+    /// Laid out as `StudentModel.parameters`.
     public var parameters: [[Float]]
 }

@@ -76,21 +76,17 @@ public final class Finetuner {
             guard checkpoint.fingerprint == fingerprint else {
                 throw FinetuneError.checkpointMismatch("its model, text or settings differ")
             }
-            let arrays = TrainableBlock.arrays
-            let sizes = student.blocks.flatMap { $0.parameters.map(\.count) }
-            guard checkpoint.parameters.map(\.count) == sizes else {
+            guard checkpoint.parameters.map(\.count) == student.parameters.map(\.count) else {
                 throw FinetuneError.badCheckpoint("its arrays do not have the sizes of this model's parameters")
             }
-            for i in student.blocks.indices {
-                student.blocks[i].parameters = Array(checkpoint.parameters[(i * arrays)..<((i + 1) * arrays)])
-            }
+            student.parameters = checkpoint.parameters
             completedBlocks = checkpoint.completedBlocks
             restored = checkpoint
             log("resuming from \(path): \(completedBlocks) blocks done, \(checkpoint.endToEndSteps) end-to-end steps")
         }
         func save(blocks: Int, steps: Int, optimizer: AdamW?, best: HeldOutBest? = nil) throws {
             try Checkpoint(fingerprint: fingerprint, completedBlocks: blocks, endToEndSteps: steps,
-                           parameters: student.blocks.flatMap(\.parameters), optimizer: optimizer, best: best).write(to: path)
+                           parameters: student.parameters, optimizer: optimizer, best: best).write(to: path)
         }
 
         let layers = student.config.layers

@@ -49,6 +49,18 @@ public final class StudentModel: @unchecked Sendable {
     /// Every trainable float of the model.
     public var parameterCount: Int { blocks.reduce(0) { $0 + $1.parameterCount } }
 
+    /// Every block's trainable arrays, block after block, each laid out as `TrainableBlock.parameters`:
+    /// what the optimiser steps and a checkpoint saves.
+    public var parameters: [[Float]] {
+        get { blocks.flatMap(\.parameters) }
+        set {
+            precondition(newValue.count == blocks.count * TrainableBlock.arrays)
+            for index in blocks.indices {
+                blocks[index].parameters = Array(newValue[(index * TrainableBlock.arrays)..<((index + 1) * TrainableBlock.arrays)])
+            }
+        }
+    }
+
     /// A stored matrix as dense floats, [rows][cols], computed as the runtime computes it.
     static func dense(_ matrix: LinearWeight) -> [Float] {
         var out = [Float](repeating: 0, count: matrix.rows * matrix.cols)
