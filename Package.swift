@@ -60,6 +60,7 @@ let package = Package(
                 "Engine", "HLQ", "ModelFile", "Tokenizer", "Runtime", "Quantization", "Training", "Evaluation", "Parallel",
                 "SystemReadings", "Protocol", "MQTT", "ModelPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
         // mosquitto, the built executables, and what a test may declare it needs (TestNeeds.swift).

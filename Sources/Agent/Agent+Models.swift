@@ -23,18 +23,27 @@ extension Agent: ModelReceiverSink {
 
     /// A model command (`ModelCommand`). Every command answers with the store's listing or with
     /// an error; they run on the receiver's queue, one at a time and never during an install.
+    /// `use` and `rm` are acted on only when signed by a trusted key (`ModelCommand.verify`).
     func modelCommand(_ message: MQTTMessage) {
         let command: ModelCommand
         switch ModelCommand.parse(message, topics: topics) {
         case .failure(let rejected): return refuse(rejected.error, id: rejected.id, route: rejected.route)
         case .success(let parsed): command = parsed
         }
+        guard configuration.modelCommands else {
+            return refuse(RequestError(.forbidden, "model commands are turned off on this device (model_commands = off)"),
+                          id: command.id, route: command.route)
+        }
         guard let receiver else {
             return refuse(RequestError(.badRequest, "this device has no model_store"), id: command.id, route: command.route)
         }
         receiver.queue.async { [self] in
             do throws(RequestError) {
-                switch try command.action() {
+                let action = try command.action()
+                if command.needsSignature {
+                    try command.verify(device: topics.device, trustedKeys: receiver.trustedKeys, replays: commandReplays)
+                }
+                switch action {
                 case .list: break
                 case .use(let name): try activate(name, store: receiver.store)
                 case .remove(let name): try remove(name, store: receiver.store)

@@ -34,6 +34,8 @@ public final class Agent: Sendable {
     private let current: Mutex<ServingModel>
     /// The model store and the push receiver, when `model_store` is set.
     let receiver: ModelReceiver?
+    /// Signed `use` and `rm` commands already acted on, so none is acted on twice.
+    let commandReplays: CommandReplayGuard
     /// Set by `start()`; the client's closures refer back to the agent, so it cannot exist before it.
     private let mqtt = Mutex<MQTTClient?>(nil)
     private let stopping = Atomic<Bool>(false)
@@ -63,6 +65,7 @@ public final class Agent: Sendable {
                                defaults: configuration.defaultGenerationOptions)
         queue = RequestQueue(capacity: configuration.queueLength)
         receiver = store.map { ModelReceiver(store: $0, trustedKeys: trustedKeys) }
+        commandReplays = CommandReplayGuard(maxAge: configuration.commandMaxAge)
         if receiver != nil && trustedKeys.isEmpty {
             log.warn("no trusted_keys: every push will be refused", ["model_store": configuration.modelStore ?? "-"])
         }

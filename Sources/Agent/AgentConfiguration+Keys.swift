@@ -11,9 +11,17 @@ extension AgentConfiguration {
                       check: identifierCheck),
         .optionalText("model", \.model, "Model file to serve (.hlq, or GGUF on the float path)."),
         .optionalText("model_store", \.modelStore, "Directory of pushed models; a push is received into it and `elutq use` picks from it."),
-        SettingKey(name: "trusted_keys", help: "Comma-separated Ed25519 public key files (elutq keygen) a pushed model's manifest must be signed by.") { config, value throws(InvalidValue) in
+        SettingKey(name: "trusted_keys", help: "Comma-separated Ed25519 public key files (elutq keygen) a pushed model's manifest, and a use or rm command, must be signed by.") { config, value throws(InvalidValue) in
             config.trustedKeys = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
+        SettingKey(name: "model_commands", help: "on (the default): list, and signed use and rm; off: refuse every model command.") { config, value throws(InvalidValue) in
+            switch value {
+            case "on": config.modelCommands = true
+            case "off": config.modelCommands = false
+            default: throw InvalidValue("must be on or off")
+            }
+        },
+        .number("command_max_age", \.commandMaxAge, 5...86_400, "Seconds a signed use or rm stays valid, either side of this device's clock."),
         .integer("threads", \.threads, 1...256, "Threads for generation, the caller included (default: all cores)."),
         SettingKey(name: "tables", help: "LUT activation tables: precise (about 15 bits; the default) or int8 (about 8 bits, faster prompt processing).") { config, value throws(InvalidValue) in
             guard let tables = TablePrecision(rawValue: value) else { throw InvalidValue("must be precise or int8") }

@@ -29,8 +29,13 @@ public struct AgentConfiguration: Sendable, Equatable {
     // Model push
     /// Where pushed models are kept, received and chosen from; nil refuses pushes and model commands.
     public var modelStore: String?
-    /// Public key files (`elutq keygen`'s `.pub`) whose signatures this device accepts on a push.
+    /// Public key files (`elutq keygen`'s `.pub`) whose signatures this device accepts on a push
+    /// and on the model commands that change what it serves (`use`, `rm`).
     public var trustedKeys: [String] = []
+    /// Whether the device takes model commands at all; off refuses `list`, `use` and `rm`.
+    public var modelCommands = true
+    /// How far a signed model command's time may be from the device's clock, in seconds.
+    public var commandMaxAge = 300.0
 
     // Sampling defaults, used where a request does not say.
     public var temperature: Float = 0.7

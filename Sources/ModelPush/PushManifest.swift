@@ -5,10 +5,7 @@ import Protocol
 /// What a push promises to deliver: a model file's name, size and SHA-256, how it is cut into
 /// blocks, and the `.hlq` format version it is written in.
 ///
-/// The signature covers `canonicalBytes`, a fixed binary encoding of every field, never the JSON
-/// it travels in: JSON can be re-serialised (key order, number spelling, escapes) without changing
-/// its meaning, so signing it would make a valid manifest fail or a forged one pass depending on
-/// who re-encoded it.
+/// The signature covers `canonicalBytes`, never the JSON it travels in (see `CanonicalBytes`).
 public struct PushManifest: Sendable, Equatable {
     /// The name the model is stored under on the device (`<name>.hlq`).
     public var name: String
@@ -27,10 +24,6 @@ public struct PushManifest: Sendable, Equatable {
     public static let defaultBlockSize = 256 * 1024
     /// The `.hlq` version this build writes and reads.
     public static let currentFormatVersion = 1
-    /// Prefix of the signed bytes, so a signature over a manifest can never be passed off as one
-    /// over anything else the same key signs.
-    static let domain = Array("elutq push manifest v1\n".utf8)
-
     public init(name: String, size: Int, sha256: String, blockSize: Int, formatVersion: Int = PushManifest.currentFormatVersion) {
         self.name = name
         self.size = size
@@ -47,24 +40,16 @@ public struct PushManifest: Sendable, Equatable {
                   sha256: try FileDigest.sha256(path: path), blockSize: blockSize)
     }
 
-    /// The signed bytes: the domain line, then each field in a fixed order, strings as a 4-byte
-    /// little-endian length and their UTF-8, numbers as 8-byte little-endian integers.
+    /// The signed bytes (`CanonicalBytes`): every field in a fixed order.
     public var canonicalBytes: [UInt8] {
-        var bytes = Self.domain
-        func append(_ text: String) {
-            append(Int(text.utf8.count), width: 4)
-            bytes += Array(text.utf8)
-        }
-        func append(_ value: Int, width: Int = 8) {
-            for shift in stride(from: 0, to: width * 8, by: 8) { bytes.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: Int64(value)) >> UInt64(shift))) }
-        }
-        append(name)
-        append(size)
-        append(sha256)
-        append(blockSize)
-        append(blockCount)
-        append(formatVersion)
-        return bytes
+        var encoder = CanonicalBytes(domain: "elutq push manifest v1\n")
+        encoder.append(name)
+        encoder.append(size)
+        encoder.append(sha256)
+        encoder.append(blockSize)
+        encoder.append(blockCount)
+        encoder.append(formatVersion)
+        return encoder.bytes
     }
 
     /// The byte range of block `index` in the file.

@@ -20,6 +20,9 @@ public struct RequestError: Error, Sendable, Equatable {
         case conflict
         /// `use` could not load the model; the previous one keeps serving.
         case loadFailed = "load_failed"
+        /// A model command the device may not act on: unsigned, signed by an untrusted key,
+        /// replayed or stale, or model commands turned off in agent.conf.
+        case forbidden
     }
 
     public let code: Code

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import ModelPush
 import MQTT
 import Protocol
 
@@ -27,10 +29,14 @@ struct DeviceSession {
 
     func topics(_ device: String) -> Topics { Topics(prefix: settings.topicPrefix, device: device) }
 
-    /// Sends a model command and returns the device's answer; an error answer fails the command.
-    func modelCommand(_ device: String, _ command: String, name: String? = nil, timeout: Double) throws -> JSON {
+    /// Sends a model command, signed for `device` when a key is given, and returns the device's
+    /// answer; an error answer fails the command.
+    func modelCommand(_ device: String, _ command: String, name: String? = nil, key: Curve25519.Signing.PrivateKey? = nil,
+                      timeout: Double) throws -> JSON {
         let id = UUID().uuidString.lowercased()
-        client.publish(MQTTMessage(topic: topics(device).models, json: ModelCommand.document(id: id, command: command, name: name), qos: 1,
+        var request = ModelCommand(id: id, command: command, name: name)
+        if let key { try request.sign(for: device, with: key) }
+        client.publish(MQTTMessage(topic: topics(device).models, json: request.document, qos: 1,
                                    responseTopic: replyTopic, correlationData: Array(id.utf8)))
         let deadline = Date().addingTimeInterval(timeout)
         while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {

@@ -14,7 +14,8 @@ struct PushCommand: ParsableCommand {
             The manifest is signed with --key now, or taken from MODEL.sig (`elutq sign`). The device \
             answers with the blocks it lacks, so running the same push again after an interruption \
             resumes it. A progress bar (on a terminal) shows bytes, rate and time to go; a summary \
-            line ends each device's push. --activate serves the model once it is installed.
+            line ends each device's push. --activate serves the model once it is installed, with a `use` \
+            signed by --key (which it therefore needs).
             """)
 
     @Argument(help: "The .hlq model to push.") var model: String
@@ -33,6 +34,9 @@ struct PushCommand: ParsableCommand {
         guard (device == nil) != (fleet == nil) else { throw ValidationError("give either --device or --fleet") }
         guard (1...256).contains(window) else { throw ValidationError("--window must be 1...256") }
         guard key == nil || signature == nil else { throw ValidationError("give --key or --signature, not both") }
+        guard !activate || key != nil else {
+            throw ValidationError("--activate sends a signed `use`, so it needs --key (or push, then `elutq use --key KEY`)")
+        }
     }
 
     func run() throws {
@@ -109,7 +113,8 @@ struct PushCommand: ParsableCommand {
         }
         var activeSHA: String?
         if activate {
-            let reply = try session.modelCommand(device, "use", name: signed.manifest.name, timeout: timeout)
+            let reply = try session.modelCommand(device, "use", name: signed.manifest.name,
+                                                 key: try key.map { try SigningKeys.privateKey(at: $0) }, timeout: timeout)
             activeSHA = reply["active"]?["sha256"]?.string
         }
         let report: JSON = [

@@ -39,13 +39,15 @@ extension BrokerTests {
                 let signature = harness.broker.directory.appendingPathComponent("model.sig").path
                 let signed = try run("elutq", ["sign", fixture.model, "--key", fixture.trustedKey, "--name", "pushed", "-o", signature])
                 #expect(signed.status == 0, "\(signed.stderr)")
-                let push = try run("elutq", ["push", "--device", "d1", fixture.model, "--signature", signature, "--activate", "--json"]
+                let push = try run("elutq", ["push", "--device", "d1", fixture.model, "--signature", signature, "--json"]
                                    + brokerFlags(harness))
                 #expect(push.status == 0, "\(push.stderr)")
                 let summary = try JSON(parsing: Array(push.stdout.utf8))
                 #expect(summary["ok"]?.bool == true)
-                #expect(summary["active_sha256"]?.string == fixture.modelSHA256)
                 #expect(summary["blocks_resent"]?.int == 0)
+                #expect(agent.identity.sha256 == oldSHA, "a push without --activate changes nothing served")
+                let use = try run("elutq", ["use", "--device", "d1", "pushed", "--key", fixture.trustedKey] + brokerFlags(harness))
+                #expect(use.status == 0, "\(use.stderr)")
 
                 let stored = URL(fileURLWithPath: agent.configuration.modelStore! + "/pushed.hlq")
                 #expect(try Data(contentsOf: stored) == Data(contentsOf: URL(fileURLWithPath: fixture.model)))
@@ -68,7 +70,7 @@ extension BrokerTests {
                 #expect(list.count == 1)
                 #expect(list.first?["sha256"]?.string == fixture.modelSHA256 && list.first?["active"]?.bool == true)
                 #expect(list.first?["size"]?.int == Int64(try Data(contentsOf: stored).count))
-                let refused = try run("elutq", ["rm", "--device", "d1", "pushed"] + brokerFlags(harness))
+                let refused = try run("elutq", ["rm", "--device", "d1", "pushed", "--key", fixture.trustedKey] + brokerFlags(harness))
                 #expect(refused.status != 0 && refused.stderr.contains("conflict"), "\(refused.stderr)")
                 #expect(FileManager.default.fileExists(atPath: stored.path))
                 // Pushing the same file again finds it installed and sends no block.
@@ -131,13 +133,13 @@ extension BrokerTests {
                     #expect(push.stdout.contains("installed \(name)"))
                 }
                 #expect(agent.identity.sha256 != fixture.modelSHA256, "a push without --activate changes nothing served")
-                let use = try run("elutq", ["use", "--device", "d1", "second"] + brokerFlags(harness))
+                let use = try run("elutq", ["use", "--device", "d1", "second", "--key", fixture.trustedKey] + brokerFlags(harness))
                 #expect(use.status == 0, "\(use.stderr)")
                 #expect(agent.identity.name == "second")
-                let rm = try run("elutq", ["rm", "--device", "d1", "first"] + brokerFlags(harness))
+                let rm = try run("elutq", ["rm", "--device", "d1", "first", "--key", fixture.trustedKey] + brokerFlags(harness))
                 #expect(rm.status == 0, "\(rm.stderr)")
                 #expect(storeContents(agent.configuration.modelStore!).models == ["second.hlq"])
-                let missing = try run("elutq", ["use", "--device", "d1", "first"] + brokerFlags(harness))
+                let missing = try run("elutq", ["use", "--device", "d1", "first", "--key", fixture.trustedKey] + brokerFlags(harness))
                 #expect(missing.status != 0 && missing.stderr.contains("not_found"))
                 #expect(agent.identity.name == "second")
             }
@@ -152,7 +154,7 @@ extension BrokerTests {
                 // A stored file damaged after its install (bit rot, a bad write): it no longer opens as a model.
                 let store = agent.configuration.modelStore!
                 try FileManager.default.copyItem(atPath: try fixture.randomFile("junk.bin", count: 4096), toPath: store + "/broken.hlq")
-                let use = try run("elutq", ["use", "--device", "d1", "broken"] + brokerFlags(harness))
+                let use = try run("elutq", ["use", "--device", "d1", "broken", "--key", fixture.trustedKey] + brokerFlags(harness))
                 #expect(use.status != 0)
                 #expect(use.stderr.contains("load_failed") && use.stderr.contains("still serving \(before.name)"), "\(use.stderr)")
                 #expect(agent.identity == before)

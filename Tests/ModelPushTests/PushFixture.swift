@@ -40,6 +40,14 @@ final class PushFixture: Sendable {
         try SignedManifest.sign(try PushManifest(file: model, name: name), with: try SigningKeys.privateKey(at: trustedKey))
     }
 
+    /// A model command's document, signed for `device` at `time` by `key` (default: the trusted key).
+    func signedCommand(_ command: String, name: String?, id: String, device: String = "d1", key: String? = nil,
+                       at time: Date = Date()) throws -> JSON {
+        var request = ModelCommand(id: id, command: command, name: name)
+        try request.sign(for: device, with: try SigningKeys.privateKey(at: key ?? trustedKey), at: time)
+        return request.document
+    }
+
     /// A file of `count` seeded random bytes in the fixture directory.
     func randomFile(_ name: String, count: Int) throws -> String {
         var random = SeededRandom(seed: 7)

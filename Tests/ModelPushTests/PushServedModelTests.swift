@@ -36,7 +36,7 @@ extension BrokerTests {
                         .push(file: fixture.model, signed: try fixture.signedManifest(name: "x")) { done, total in
                             guard !used, done >= total / 2 else { return }
                             used = true
-                            harness.client.publish("elutq/d1/models", ["id": "use-x", "command": "use", "name": "x"])
+                            harness.client.publish("elutq/d1/models", (try? fixture.signedCommand("use", name: "x", id: "use-x")) ?? [:])
                             _ = try? harness.client.reply("use-x")
                         }
                 } catch {
@@ -66,7 +66,7 @@ extension BrokerTests {
                 let models = try run("elutq", ["models", "--device", "d1", "--json"] + broker)
                 let list = (try? JSON(parsing: Array(models.stdout.utf8)))?["models"]?.array ?? []
                 #expect(list.first?["name"]?.string == "served" && list.first?["active"]?.bool == true, "\(models.stdout)\(models.stderr)")
-                let refused = try run("elutq", ["rm", "--device", "d1", "served"] + broker)
+                let refused = try run("elutq", ["rm", "--device", "d1", "served", "--key", fixture.trustedKey] + broker)
                 #expect(refused.status != 0 && refused.stderr.contains("conflict"), "\(refused.stderr)")
                 #expect(FileManager.default.fileExists(atPath: store + "/served.hlq"))
             }

@@ -12,11 +12,16 @@ import Testing
     }
 
     @Test func theCLIsDocumentParsesBackToItsAction() throws {
-        let document = ModelCommand.document(id: "c-1", command: "use", name: "small")
+        var sent = ModelCommand(id: "c-1", command: "use", name: "small")
+        sent.issued = 1_700_000_000_123
+        sent.nonce = "n0nce"
+        sent.signature = [1, 2, 3]
+        let document = sent.document
         let command = try parse(document.serialized, responseTopic: "elutq/client/x/reply").get()
         #expect(command.id == "c-1")
         #expect(command.route.topic == "elutq/client/x/reply")
         #expect(try command.action() == .use("small"))
+        #expect(command.issued == sent.issued && command.nonce == sent.nonce && command.signature == sent.signature)
     }
 
     @Test func withoutIDOrCommandTheErrorGoesToTheReplyTopic() {
