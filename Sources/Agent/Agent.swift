@@ -20,6 +20,8 @@ public final class Agent: Sendable {
     public static let version = "0.1.0"
     /// How long a shutdown lets the running request finish before cancelling it.
     static let shutdownGrace = 5.0
+    /// Refusals of the credentials in a row (each after a longer backoff) before the agent gives up.
+    static let maxAuthorizationFailures = 5
 
     public let configuration: AgentConfiguration
     public let log: Logger
@@ -28,6 +30,15 @@ public final class Agent: Sendable {
     let queue: RequestQueue
     let stats = ServingStats()
     let startedAt = Date()
+    /// This process among agents that may share a device id (`AgentStatus.instance`).
+    let instance = String(UUID().uuidString.prefix(8)).lowercased()
+    /// Set when the agent must end: `elutq-agent` waits on it.
+    public let exitRequest = ExitRequest()
+    let authorizationFailures = Atomic<Int>(0)
+    /// Connections made so far (`noticeStatus` tells an earlier run's status from a rival's by it).
+    let connections = Atomic<Int>(0)
+    /// When the agent last announced itself again after another instance's status (`noticeStatus`).
+    let lastReannounce = Mutex<Date?>(nil)
     /// The generation threads, shared by every model the agent loads (one generates at a time).
     let pool: ThreadPool
     /// The model being served; `activate` swaps it between requests.
@@ -111,7 +122,7 @@ public final class Agent: Sendable {
         var settings = configuration.broker.mqttConfiguration(clientID: "elutq-agent-\(topics.device)")
         settings.will = statusMessage(online: false)
         settings.maximumPacketSize = Self.maximumPacketSize(for: limits)
-        settings.subscriptions = [topics.prompt, topics.cancel, topics.pushManifest, topics.pushBlock, topics.models]
+        settings.subscriptions = [topics.prompt, topics.cancel, topics.pushManifest, topics.pushBlock, topics.models, topics.status]
         if let group = configuration.group {
             settings.subscriptions += [topics.sharedFleetPrompt(group: group), topics.fleetCancel]
         }
@@ -119,6 +130,9 @@ public final class Agent: Sendable {
                                     onMessage: { [weak self] in self?.received($0) },
                                     onEvent: { [weak self] in self?.handle($0) })
         mqtt.withLock { $0 = client }
+        for file in configuration.secretsReadableByOthers {
+            log.warn("a file holding a secret is readable by every user on this machine; chmod o-r it", ["file": file])
+        }
         Self.startThread("elutq worker") { self.serveQueue() }
         Self.startThread("elutq telemetry") { self.publishTelemetryPeriodically() }
         client.start()
@@ -144,7 +158,9 @@ public final class Agent: Sendable {
         }
         telemetryWake.signal()
         _ = telemetryFinished.wait(timeout: .now() + 5)
-        client.publish(statusMessage(online: false))
+        // An agent that stops because another one holds its device id must not announce the
+        // device offline: the other agent serves it.
+        if case .fatal = exitRequest.current {} else { client.publish(statusMessage(online: false)) }
         if !client.flush(timeout: 5) { log.warn("the broker did not acknowledge everything before the disconnect") }
         client.stop()
         log.info("stopped")
@@ -160,6 +176,7 @@ public final class Agent: Sendable {
         case topics.pushManifest: receiveManifest(message)
         case topics.pushBlock: receiver?.receiveBlock(message, sink: self)
         case topics.models: modelCommand(message)
+        case topics.status: noticeStatus(message)
         default: receivePrompt(message)
         }
     }
@@ -246,6 +263,8 @@ public final class Agent: Sendable {
     private func handle(_ event: MQTTEvent) {
         switch event {
         case .connected:
+            authorizationFailures.store(0, ordering: .relaxed)
+            connections.add(1, ordering: .relaxed)
             log.info("connected", ["broker": "\(configuration.brokerHost):\(configuration.brokerPort)"])
             client?.publish(statusMessage(online: true))
             publishTelemetry()
@@ -253,6 +272,8 @@ public final class Agent: Sendable {
             log.warn("disconnected from the broker; reconnecting", ["reason": reason])
         case .connectionFailed(let reason):
             log.warn("cannot connect to the broker; retrying", ["reason": reason])
+        case .notAuthorized(let reason):
+            refusedByBroker(reason)
         case .subscriptionRefused(let topic):
             log.error("the broker refused a subscription", ["topic": topic])
         case .publishFailed(let topic, let reason):

@@ -5,7 +5,7 @@ import Protocol
 extension AgentConfiguration {
     /// Every agent.conf key: the broker's, then the agent's own.
     static let keys: [SettingKey<AgentConfiguration>] = BrokerSettings.keys.map { $0.lifted(\.broker) } + [
-        .text("device_id", \.deviceID, "This device's name in topics; letters, digits, - _ . : (default: the host name).",
+        .text("device_id", \.deviceID, "This device's name in topics; letters, digits, - _ . : (default: the host name and six hex digits of /etc/machine-id). Unique per device: a second agent with the same id makes the first stop.",
               check: identifierCheck),
         .optionalText("group", \.group, "Fleet group: also serve prompts from the shared subscription of this group.",
                       check: identifierCheck),

@@ -16,7 +16,8 @@ extension AgentConfiguration {
 
     /// The daemon's command line: the file named by `--config` is read first, wherever the flag
     /// stands, then every `--some-key value` (or `--some-key=value`) overrides key `some_key`.
-    public static func load(arguments: [String]) throws(ConfigurationError) -> AgentConfiguration {
+    public static func load(arguments: [String],
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> AgentConfiguration {
         var configPath: String?
         var overrides: [(flag: String, value: String)] = []
         var rest = arguments[...]
@@ -37,11 +38,13 @@ extension AgentConfiguration {
             if flag == "--config" { configPath = value } else { overrides.append((flag, value)) }
         }
         var configuration = AgentConfiguration()
+        configuration.configFile = configPath
         if let configPath { try configuration.read(try SettingsFile.text(at: configPath), file: configPath) }
         for (flag, value) in overrides {
             let key = flag.dropFirst(2).replacingOccurrences(of: "-", with: "_")
             try configuration.set(key, to: value, location: flag)
         }
+        configuration.broker.fillPassword(from: environment)
         try configuration.broker.validate()
         return configuration
     }
@@ -62,5 +65,22 @@ extension AgentConfiguration {
             \(lines.joined(separator: "\n"))
 
             """
+    }
+}
+
+extension AgentConfiguration {
+    /// The files holding secrets (agent.conf when it holds a password, password_file,
+    /// tls_key_file) that users other than the owner and the group can read: the agent warns of
+    /// each at start.
+    public var secretsReadableByOthers: [String] {
+        var files: [String] = [broker.passwordFile, broker.tlsKeyFile].compactMap { $0 }
+        if let configFile, broker.passwordFile == nil, broker.password != nil,
+           (try? SettingsFile.text(at: configFile))?.contains("password") == true {
+            files.append(configFile)
+        }
+        return files.filter { path in
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else { return false }
+            return mode & 0o004 != 0
+        }
     }
 }

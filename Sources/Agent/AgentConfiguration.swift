@@ -13,9 +13,11 @@ import Runtime
 @dynamicMemberLookup
 public struct AgentConfiguration: Sendable, Equatable {
     public var broker = BrokerSettings()
+    /// The agent.conf read by `load`, if any.
+    public var configFile: String?
 
     // Identity
-    public var deviceID = AgentConfiguration.hostName()
+    public var deviceID = AgentConfiguration.defaultDeviceID()
     /// Fleet load-balancing group, or nil to take only this device's own prompts.
     public var group: String?
 
@@ -73,6 +75,21 @@ public struct AgentConfiguration: Sendable, Equatable {
         sampling.topK = topK
         sampling.minP = minP
         return GenerationOptions(maxTokens: maxNewTokens, sampling: sampling)
+    }
+
+    /// The host name and the first six hex digits of the machine id, `raspberrypi-3f9a1c`: every
+    /// board of a fleet flashed from one image is called `raspberrypi`, and two agents with one
+    /// id would fight over one MQTT session. The machine id (systemd's, unique per installation)
+    /// tells them apart; without one, the host name alone.
+    static func defaultDeviceID(machineIDFiles: [String] = ["/etc/machine-id", "/var/lib/dbus/machine-id"]) -> String {
+        let host = hostName()
+        for path in machineIDFiles {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            let digits = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            guard digits.count >= 6, digits.allSatisfy(\.isHexDigit) else { continue }
+            return "\(host.prefix(57))-\(digits.prefix(6))"
+        }
+        return host
     }
 
     /// This machine's host name (gethostname, which never waits on DNS as a canonical name

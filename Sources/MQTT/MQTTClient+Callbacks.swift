@@ -41,7 +41,9 @@ extension MQTTClient {
     /// CONNACK: subscribe to everything again, since each connection starts a clean session.
     private func connected(reasonCode: Int32) {
         guard reasonCode == 0 else {
-            deliver(.connectionFailed(reason: "refused by the broker: \(String(cString: mosquitto_reason_string(reasonCode)))"))
+            let reason = "refused by the broker: \(String(cString: mosquitto_reason_string(reasonCode)))"
+            state.withLock { $0.refusedAtConnect = true }
+            deliver(Self.isAuthorizationFailure(reasonCode) ? .notAuthorized(reason: reason) : .connectionFailed(reason: reason))
             return
         }
         state.withLock { $0.reconnectDelay = configuration.minimumReconnectDelay }
@@ -88,14 +90,23 @@ extension MQTTClient {
         deliver(.connected)
     }
 
+    /// The connection ended. After a refused CONNACK the broker closes the connection, which
+    /// libmosquitto reports as a protocol error: the refusal was reported already, so that is not.
     private func disconnected(status: Int32) {
-        let stopping = state.withLock { state in
+        let (stopping, refused) = state.withLock { state in
             state.connection = .offline
             state.pendingSubscriptions = [:]
             state.unacknowledged = 0
-            return state.stopping
+            defer { state.refusedAtConnect = false }
+            return (state.stopping, state.refusedAtConnect)
         }
-        if !stopping { deliver(.disconnected(reason: String(cString: mosquitto_strerror(status)))) }
+        if !stopping && !refused { deliver(.disconnected(reason: String(cString: mosquitto_strerror(status)))) }
+    }
+
+    /// CONNACK reason codes that trying again will not change: the credentials or the client id.
+    private static func isAuthorizationFailure(_ reasonCode: Int32) -> Bool {
+        [MQTT_RC_BAD_USERNAME_OR_PASSWORD, MQTT_RC_NOT_AUTHORIZED, MQTT_RC_CLIENTID_NOT_VALID, MQTT_RC_BANNED,
+         MQTT_RC_BAD_AUTHENTICATION_METHOD].contains { Int32($0.rawValue) == reasonCode }
     }
 }
 

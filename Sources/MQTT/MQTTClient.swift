@@ -43,6 +43,8 @@ public final class MQTTClient: @unchecked Sendable {
         var reconnectDelay: Double
         var started = false
         var stopping = false
+        /// The broker refused the last CONNECT, and the connection it then closes is no news.
+        var refusedAtConnect = false
     }
 
     enum Connection {

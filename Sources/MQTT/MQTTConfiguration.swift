@@ -56,6 +56,9 @@ public enum MQTTEvent: Sendable, Equatable {
     case disconnected(reason: String)
     /// A connection attempt failed; the client tries again after a backoff delay.
     case connectionFailed(reason: String)
+    /// The broker refused the credentials or the client id; the client tries again after a
+    /// backoff delay, though only a change on the broker's side can make that succeed.
+    case notAuthorized(reason: String)
     /// The broker refused a subscription (often an ACL).
     case subscriptionRefused(topic: String)
     /// libmosquitto rejected a message (for example an oversized payload); it was dropped.

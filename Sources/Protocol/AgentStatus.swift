@@ -32,9 +32,12 @@ public struct AgentStatus: Sendable {
     public var capabilities: [String]
     public var limits: Limits
     public var startedAt: Date
+    /// Random for each agent process, so an agent can tell its own status from that of another
+    /// agent configured with the same device id.
+    public var instance: String
 
     public init(device: String, agentVersion: String, model: ModelIdentity, group: String?, capabilities: [String],
-                limits: Limits, startedAt: Date) {
+                limits: Limits, startedAt: Date, instance: String) {
         self.device = device
         self.agentVersion = agentVersion
         self.model = model
@@ -42,6 +45,7 @@ public struct AgentStatus: Sendable {
         self.capabilities = capabilities
         self.limits = limits
         self.startedAt = startedAt
+        self.instance = instance
     }
 
     public func document(online: Bool) -> JSON {
@@ -61,6 +65,7 @@ public struct AgentStatus: Sendable {
                 "request_timeout_s": JSON(limits.requestTimeout),
             ],
             "started_at": JSON(startedAt.timeIntervalSince1970),
+            "instance": .string(instance),
         ]
     }
 }

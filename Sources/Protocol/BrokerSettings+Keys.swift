@@ -1,3 +1,5 @@
+import Foundation
+
 extension BrokerSettings {
     /// The broker's agent.conf keys, in the order `elutq-agent --help` lists them.
     public static let keys: [SettingKey<BrokerSettings>] = [
@@ -7,7 +9,15 @@ extension BrokerSettings {
         .optionalText("tls_cert_file", \.tlsCertFile, "This device's client certificate (PEM), for mutual TLS."),
         .optionalText("tls_key_file", \.tlsKeyFile, "The private key of tls_cert_file (PEM)."),
         .optionalText("username", \.username, "Broker user name."),
-        .optionalText("password", \.password, "Broker password; keep this file readable by the agent only."),
+        .optionalText("password", \.password, "Broker password; prefer password_file or ELUTQ_MQTT_PASSWORD (keep any file holding it readable by the agent only)."),
+        SettingKey(name: "password_file", help: "File whose first line is the broker password (mode 0600 or 0640).") { settings, path throws(InvalidValue) in
+            guard let data = FileManager.default.contents(atPath: path) else { throw InvalidValue("cannot read \(path)") }
+            let line = String(decoding: data.prefix(4096), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+            let password = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            guard !password.isEmpty else { throw InvalidValue("\(path) holds no password on its first line") }
+            settings.password = password
+            settings.passwordFile = path
+        },
         .integer("keepalive", \.keepAlive, 5...65535, "Seconds between MQTT keepalive pings."),
         SettingKey(name: "qos", help: "MQTT QoS of prompts, replies and presence (telemetry always uses 0).") { settings, value throws(InvalidValue) in
             settings.qos = Int32(try SettingValue.integer(value, in: 0...2))

@@ -12,7 +12,10 @@ public struct BrokerSettings: Sendable, Equatable {
     public var tlsCertFile: String?
     public var tlsKeyFile: String?
     public var username: String?
+    /// From `password`, the file `password_file` names, or `ELUTQ_MQTT_PASSWORD` (`fillPassword`).
     public var password: String?
+    /// The file the password was read from, so the agent can warn if others can read it.
+    public var passwordFile: String?
     public var keepAlive = 30
     /// QoS of prompt subscriptions, replies and presence. Telemetry always uses 0.
     public var qos: Int32 = 1
@@ -45,10 +48,23 @@ public struct BrokerSettings: Sendable, Equatable {
         try Self.keys.set(key, to: value, in: &self, location: location)
     }
 
+    /// The environment variable a password can come from instead of a file or a flag (which
+    /// every user sees in the process list); systemd's `LoadCredential`/`Environment` can set it.
+    public static let passwordVariable = "ELUTQ_MQTT_PASSWORD"
+
+    /// Takes the password from `ELUTQ_MQTT_PASSWORD` when neither `password` nor `password_file` gave one.
+    public mutating func fillPassword(from environment: [String: String]) {
+        if password == nil, let value = environment[Self.passwordVariable], !value.isEmpty { password = value }
+    }
+
     /// Checks the settings that only make sense together.
     public func validate() throws(ConfigurationError) {
         if (tlsCertFile == nil) != (tlsKeyFile == nil) {
             throw ConfigurationError(location: "tls_cert_file", line: nil, message: "tls_cert_file and tls_key_file go together")
+        }
+        if password != nil && username == nil {
+            throw ConfigurationError(location: passwordFile != nil ? "password_file" : "password", line: nil,
+                                     message: "a password needs a username too")
         }
         if tlsCertFile != nil && tlsCAFile == nil {
             throw ConfigurationError(location: "tls_cert_file", line: nil, message: "a client certificate needs tls_ca_file too")

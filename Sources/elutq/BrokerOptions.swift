@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MQTT
 import Protocol
+import Synchronization
 
 /// Broker flags shared by `prompt`, `fleet` and `watch`; an agent.conf can supply them instead.
 struct BrokerOptions: ParsableArguments {
@@ -12,7 +13,8 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .customLong("cert-file"), help: "Client certificate (PEM), for mutual TLS.") var certFile: String?
     @Option(name: .customLong("key-file"), help: "Client private key (PEM), for mutual TLS.") var keyFile: String?
     @Option(help: "Broker user name.") var username: String?
-    @Option(help: "Broker password (other users can see flags in the process list: prefer --config).") var password: String?
+    @Option(help: "Broker password (other users can see flags in the process list: prefer --password-file or ELUTQ_MQTT_PASSWORD).") var password: String?
+    @Option(help: "File whose first line is the broker password.") var passwordFile: String?
     @Option(name: .customLong("topic-prefix"), help: "First level of every topic (default: elutq).") var topicPrefix: String?
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for the broker.") var connectTimeout: Double = 10
 
@@ -36,11 +38,13 @@ struct BrokerOptions: ParsableArguments {
             ("broker_host", "--host", host), ("broker_port", "--port", port.map(String.init)),
             ("tls_ca_file", "--ca-file", caFile), ("tls_cert_file", "--cert-file", certFile),
             ("tls_key_file", "--key-file", keyFile), ("username", "--username", username),
-            ("password", "--password", password), ("topic_prefix", "--topic-prefix", topicPrefix),
+            ("password", "--password", password), ("password_file", "--password-file", passwordFile),
+            ("topic_prefix", "--topic-prefix", topicPrefix),
         ]
         for (key, flag, value) in flags {
             if let value { try settings.set(key, to: value, location: flag) }
         }
+        settings.fillPassword(from: ProcessInfo.processInfo.environment)
         try settings.validate()
         return settings
     }
@@ -55,11 +59,19 @@ struct BrokerOptions: ParsableArguments {
                  inbox: MessageInbox) throws -> MQTTClient {
         var mqtt = settings.mqttConfiguration(clientID: clientID)
         mqtt.subscriptions = subscriptions
-        let client = try MQTTClient(configuration: mqtt, onMessage: { inbox.append($0) })
+        // The last reason a connection failed, so a refusal is named rather than reported as silence.
+        let problem = Mutex<String?>(nil)
+        let client = try MQTTClient(configuration: mqtt, onMessage: { inbox.append($0) }, onEvent: { event in
+            switch event {
+            case .connectionFailed(let reason), .notAuthorized(let reason), .disconnected(let reason): problem.withLock { $0 = reason }
+            default: break
+            }
+        })
         client.start()
         guard client.waitUntilConnected(timeout: connectTimeout) else {
             client.stop()
-            throw failure("cannot reach the broker at \(settings.brokerHost):\(settings.brokerPort) within \(connectTimeout) s")
+            let reason = problem.withLock { $0 }.map { ": \($0)" } ?? ""
+            throw failure("cannot connect to the broker at \(settings.brokerHost):\(settings.brokerPort) within \(connectTimeout) s\(reason)")
         }
         return client
     }

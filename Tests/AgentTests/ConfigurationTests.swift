@@ -113,4 +113,52 @@ import TestSupport
             try AgentConfiguration.load(arguments: ["--tls-ca-file", "ca.pem", "--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"])
         }
     }
+
+    @Test func thePasswordComesFromTheFlagTheFileOrTheEnvironmentInThatOrder() throws {
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("password").path
+            try "from file\nsecond line\n".write(toFile: file, atomically: true, encoding: .utf8)
+            let environment = ["ELUTQ_MQTT_PASSWORD": "from environment"]
+            let fromFile = try AgentConfiguration.load(arguments: ["--username", "u", "--password-file", file], environment: environment)
+            #expect(fromFile.broker.password == "from file")
+            #expect(fromFile.broker.passwordFile == file)
+            #expect(try AgentConfiguration.load(arguments: ["--username", "u"], environment: environment).broker.password == "from environment")
+            #expect(try AgentConfiguration.load(arguments: ["--username", "u", "--password", "flag"], environment: environment).broker.password == "flag")
+            #expect(try AgentConfiguration.load(arguments: [], environment: [:]).broker.password == nil)
+            #expect(throws: ConfigurationError.self, "a password without a user") {
+                try AgentConfiguration.load(arguments: ["--password", "p"], environment: [:])
+            }
+            #expect(throws: ConfigurationError.self, "a missing file") {
+                try AgentConfiguration.load(arguments: ["--username", "u", "--password-file", file + ".missing"], environment: [:])
+            }
+        }
+    }
+
+    @Test func secretFilesOthersCanReadAreListed() throws {
+        try withTemporaryDirectory { directory in
+            let password = directory.appendingPathComponent("password").path
+            try "p\n".write(toFile: password, atomically: true, encoding: .utf8)
+            let conf = directory.appendingPathComponent("agent.conf").path
+            try "username = u\npassword = p\n".write(toFile: conf, atomically: true, encoding: .utf8)
+            chmod(password, 0o600)
+            chmod(conf, 0o640)
+            #expect(try AgentConfiguration.load(arguments: ["--username", "u", "--password-file", password]).secretsReadableByOthers.isEmpty)
+            #expect(try AgentConfiguration.load(arguments: ["--config", conf]).secretsReadableByOthers.isEmpty)
+            chmod(password, 0o644)
+            chmod(conf, 0o644)
+            #expect(try AgentConfiguration.load(arguments: ["--username", "u", "--password-file", password]).secretsReadableByOthers == [password])
+            #expect(try AgentConfiguration.load(arguments: ["--config", conf]).secretsReadableByOthers == [conf])
+        }
+    }
+
+    @Test func theDefaultDeviceIDAddsTheMachineID() throws {
+        try withTemporaryDirectory { directory in
+            let machineID = directory.appendingPathComponent("machine-id").path
+            try "3F9A1C0b8e2d4c6a9f1e2d3c4b5a6978\n".write(toFile: machineID, atomically: true, encoding: .utf8)
+            let host = AgentConfiguration.hostName()
+            #expect(AgentConfiguration.defaultDeviceID(machineIDFiles: [machineID]) == "\(host.prefix(57))-3f9a1c")
+            #expect(AgentConfiguration.defaultDeviceID(machineIDFiles: [directory.appendingPathComponent("none").path]) == host)
+            #expect(Topics.isIdentifier(AgentConfiguration.defaultDeviceID()))
+        }
+    }
 }

@@ -65,6 +65,23 @@ import TestSupport
         #expect(received == ["1", "2", "3"])
         try waitUntil("the sender reports its connection") { events.count(of: .connected) == 1 }
     }
+
+    /// Credentials the broker refuses are reported as such, not as a network failure.
+    @Test func refusedCredentialsAreReportedAsNotAuthorized() throws {
+        let broker = try MosquittoBroker(users: ["u": "right"])
+        var settings = MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "refused")
+        settings.username = "u"
+        settings.password = "wrong"
+        settings.minimumReconnectDelay = 0.1
+        let events = EventLog()
+        let client = try MQTTClient(configuration: settings, onMessage: { _ in }, onEvent: events.append)
+        defer { client.stop() }
+        client.start()
+        try waitUntil("two refusals") { events.count { if case .notAuthorized = $0 { true } else { false } } >= 2 }
+        #expect(events.count(of: .connected) == 0)
+        // The connection the broker closes after refusing is not reported as a network failure.
+        #expect(events.count { if case .disconnected = $0 { true } else { false } } == 0)
+    }
 }
 
 /// The connection events a client reports, kept for a test to wait on.

@@ -42,12 +42,14 @@ public struct LaunchedProcess {
     }
 }
 
-/// Starts `elutq` or `elutq-agent` from the build directory.
-public func launch(_ executable: String, _ arguments: [String]) throws -> LaunchedProcess {
+/// Starts `elutq` or `elutq-agent` from the build directory, with `environment` added to this
+/// process's own.
+public func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> LaunchedProcess {
     let directory = try makeTemporaryDirectory("process")
     let process = Process()
     process.executableURL = try builtExecutable(executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.currentDirectoryURL = packageRoot
     for name in ["stdout", "stderr"] {
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: nil)

@@ -17,7 +17,9 @@ public final class MosquittoBroker: Sendable {
 
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
-    public init(persistence: Bool = false) throws {
+    /// With `users` (name: password), only those accounts may connect, and `acl` (mosquitto's
+    /// acl_file syntax) says what each may read and write.
+    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil) throws {
         try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
@@ -26,10 +28,23 @@ public final class MosquittoBroker: Sendable {
         port = try Self.freePort()
         // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        var access = "allow_anonymous true"
+        if !users.isEmpty {
+            let passwords = directory.appendingPathComponent("passwords").path
+            for (name, password) in users.sorted(by: { $0.key < $1.key }) {
+                try Self.addUser(name, password, to: passwords)
+            }
+            access = "allow_anonymous false\npassword_file \(passwords)"
+        }
+        if let acl {
+            let path = directory.appendingPathComponent("acl").path
+            try acl.write(toFile: path, atomically: true, encoding: .utf8)
+            access += "\nacl_file \(path)"
+        }
         let config = """
             user \(user)
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            \(access)
             persistence \(persistence)
             persistence_location \(directory.path)/
             autosave_interval 0
@@ -42,6 +57,16 @@ public final class MosquittoBroker: Sendable {
             """
         try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
         try start()
+    }
+
+    /// Adds an account to a mosquitto password file with `mosquitto_passwd -b`.
+    private static func addUser(_ name: String, _ password: String, to file: String) throws {
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+        tool.arguments = FileManager.default.fileExists(atPath: file) ? ["-b", file, name, password] : ["-c", "-b", file, name, password]
+        try tool.run()
+        tool.waitUntilExit()
+        guard tool.terminationStatus == 0 else { throw TestFailure("mosquitto_passwd failed for \(name)") }
     }
 
     deinit {
