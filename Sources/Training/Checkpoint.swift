@@ -83,7 +83,7 @@ public struct Checkpoint: Sendable {
         func array(_ count: Int) -> [Float] {
             defer { offset += count * 4 }
             return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                _ = data.copyBytes(to: buffer, from: offset..<(offset + count * 4))
+                data.copyBytes(to: buffer, from: offset..<(offset + count * 4))
                 initialized = count
             }
         }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Parallel
+import Runtime
 import Training
 
 extension FinetuneOptions.Stages: ExpressibleByArgument {}
 extension FinetuneOptions.Objective: ExpressibleByArgument {}
+extension FloatMatrices: ExpressibleByArgument {}
 
 /// The settings of HLQ finetuning, shared by `elutq finetune` and `elutq quantize --finetune`.
 struct FinetuneFlags: ParsableArguments {
@@ -28,6 +30,10 @@ struct FinetuneFlags: ParsableArguments {
     var trainNorms = FinetuneOptions().trainNorms
     @Option(name: .customLong("finetune-seed"), help: "Seeds the order of the training sequences.")
     var seed = FinetuneOptions().seed
+    @Option(name: .customLong("finetune-teacher"), help: ArgumentHelp(
+        "How the float teacher's matrices are held: f16 (half the memory: 3 GB for a 1.5B model) or f32.",
+        valueName: "precision"))
+    var teacherMatrices = FinetuneOptions().teacherMatrices
     @Option(help: "Where the run's checkpoint is kept (default: next to the output, OUT.checkpoint).")
     var checkpoint: String?
     @Option(name: .customLong("checkpoint-every"), help: "End-to-end steps between checkpoints (blocks always checkpoint).")
@@ -58,6 +64,7 @@ struct FinetuneFlags: ParsableArguments {
         o.objective = objective
         o.trainNorms = trainNorms
         o.seed = seed
+        o.teacherMatrices = teacherMatrices
         o.checkpointEvery = checkpointEvery
         return o
     }
