@@ -32,21 +32,33 @@ public enum LinearWeight: @unchecked Sendable {
     /// y[v * ldy + row] = (W x_v)[row] for every vector of `input`, on the kernels' path `isa`;
     /// threads split rows.
     public func multiply(_ input: LinearInput, into y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool,
-                         isa: KernelISA = .best) {
-        Self.multiply([(self, y, ldy)], input: input, pool: pool, isa: isa)
+                         isa: KernelISA = .best, profile: StepProfile? = nil, as work: StepProfile.Work? = nil) {
+        Self.multiply([(self, y, ldy)], input: input, pool: pool, isa: isa, profile: profile, as: work)
     }
 
     /// Several products of the same input (q, k and v; gate and up) in one parallel region, so a
     /// decode step pays one fork-join for them instead of one each.
+    /// With a `profile`, the tables' time goes to `.tables` and the products' to `work` (by
+    /// default LUT or dense products, by the first matrix's kind).
     public static func multiply(_ products: [(weight: LinearWeight, y: UnsafeMutablePointer<Float>, ldy: Int)],
-                                input: LinearInput, pool: ThreadPool, isa: KernelISA = .best) {
+                                input: LinearInput, pool: ThreadPool, isa: KernelISA = .best,
+                                profile: StepProfile? = nil, as work: StepProfile.Work? = nil) {
         precondition(isa.isSupported, "this CPU cannot run the \(isa.name) kernels")
         // The input is prepared (tables, int16 copy) before the region: building tables is itself
         // split across the pool.
-        let prepared = products.map { product -> PreparedInput in
-            precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
-            return product.weight.prepare(input, isa: isa, pool: pool)
+        let prepared = StepProfile.measure(profile, .tables) {
+            products.map { product -> PreparedInput in
+                precondition(input.cols == product.weight.cols, "input has \(input.cols) columns, the matrix \(product.weight.cols)")
+                return product.weight.prepare(input, isa: isa, pool: pool)
+            }
         }
+        let kind: StepProfile.Work = if case .lut = products.first?.weight { .lutProducts } else { .denseProducts }
+        StepProfile.measure(profile, work ?? kind) { runProducts(products, prepared: prepared, input: input, pool: pool, isa: isa) }
+    }
+
+    /// The products' parallel region, their inputs prepared.
+    private static func runProducts(_ products: [(weight: LinearWeight, y: UnsafeMutablePointer<Float>, ldy: Int)],
+                                prepared: [PreparedInput], input: LinearInput, pool: ThreadPool, isa: KernelISA) {
         // One piece per product and participant: each product's work units split evenly, the
         // pieces claimed by whichever participant comes first (a held-up one loses its pieces).
         let participants = pool.threadCount

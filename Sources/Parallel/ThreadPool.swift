@@ -16,6 +16,11 @@ import Synchronization
 public final class ThreadPool: @unchecked Sendable {
     /// Participants in every job, the caller included.
     public let threadCount: Int
+    /// Whether jobs add to `callerWait` (for `elutq bench --profile`; off, jobs read no clock).
+    public var measuresCallerWait = false
+    /// Nanoseconds the caller spent waiting for other participants to finish their pieces after
+    /// running out of its own: work split unevenly, or a participant that was slow to wake.
+    public let callerWait = Atomic<UInt64>(0)
 
     /// How many relax hints a worker spins through before it blocks (a few hundred microseconds).
     private static let spinLimit = 1 << 14
@@ -116,7 +121,13 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             work(asCaller: true, generation: current)
-            waitForPieces()
+            if measuresCallerWait {
+                let start = monotonicNanoseconds()
+                waitForPieces()
+                callerWait.add(monotonicNanoseconds() - start, ordering: .relaxed)
+            } else {
+                waitForPieces()
+            }
             job = nil
         }
         running.store(false, ordering: .releasing)

@@ -18,6 +18,8 @@ public final class BlockRunner: @unchecked Sendable {
     /// Tokens per forward call.
     public let maxBatch: Int
     public let pool: ThreadPool
+    /// Where `elutq bench --profile` has the passes' time recorded, by kind of work; nil records nothing.
+    public var profile: StepProfile?
     private let rope: RotaryEmbedding
 
     private let embeddingSize, querySize, kvSize, feedForwardSize: Int
@@ -101,9 +103,11 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                            observe: ((InputSite, LinearInput) -> Void)?) {
-        for t in 0..<count {
-            FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
-                             epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
+        StepProfile.measure(profile, .elementwise) {
+            for t in 0..<count {
+                FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
+                                 epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
+            }
         }
         attentionInput.invalidate(count: count)
         observe?(.attention, attentionInput)
@@ -111,24 +115,27 @@ public final class BlockRunner: @unchecked Sendable {
         let layerKeys = keys + layer * contextLength * kvSize, layerValues = values + layer * contextLength * kvSize
         let newKeys = layerKeys + position * kvSize, newValues = layerValues + position * kvSize
         LinearWeight.multiply([(block.query, queries, querySize), (block.key, newKeys, kvSize), (block.value, newValues, kvSize)],
-                              input: attentionInput, pool: pool)
-        for t in 0..<count {
-            if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
-            if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
-            if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
-            rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
-            rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
+                              input: attentionInput, pool: pool, profile: profile)
+        StepProfile.measure(profile, .elementwise) {
+            for t in 0..<count {
+                if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
+                if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
+                if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
+                rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
+                rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
+            }
         }
-
-        if count > 1 {
-            batchedAttention(layerKeys, layerValues, count: count, position: position)
-        } else {
-            singleAttention(layerKeys, layerValues, count: count, position: position)
+        StepProfile.measure(profile, .attention) {
+            if count > 1 {
+                batchedAttention(layerKeys, layerValues, count: count, position: position)
+            } else {
+                singleAttention(layerKeys, layerValues, count: count, position: position)
+            }
         }
         attentionResult.invalidate(count: count)
         observe?(.attentionOutput, attentionResult)
-        block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool)
-        FloatOps.add(residual, projected, count: count * embeddingSize)
+        block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool, profile: profile)
+        StepProfile.measure(profile, .elementwise) { FloatOps.add(residual, projected, count: count * embeddingSize) }
     }
 
     /// Causal attention with grouped key/value heads, each (token, head) pair on one participant:
@@ -203,21 +210,23 @@ public final class BlockRunner: @unchecked Sendable {
     }
 
     private func feedForward(_ block: BlockWeights, count: Int, observe: ((InputSite, LinearInput) -> Void)?) {
-        for t in 0..<count {
-            FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
-                             epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
+        StepProfile.measure(profile, .elementwise) {
+            for t in 0..<count {
+                FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
+                                 epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
+            }
         }
         feedForwardInput.invalidate(count: count)
         observe?(.feedForward, feedForwardInput)
         LinearWeight.multiply([(block.gate, downInput.values, feedForwardSize), (block.up, ups, feedForwardSize)],
-                              input: feedForwardInput, pool: pool)
-        FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize)
+                              input: feedForwardInput, pool: pool, profile: profile)
+        StepProfile.measure(profile, .elementwise) { FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize) }
         downInput.invalidate(count: count)
         if let observe {
             observe(.down, downInput)
             return
         }
-        block.down.multiply(downInput, into: projected, ldy: embeddingSize, pool: pool)
-        FloatOps.add(residual, projected, count: count * embeddingSize)
+        block.down.multiply(downInput, into: projected, ldy: embeddingSize, pool: pool, profile: profile)
+        StepProfile.measure(profile, .elementwise) { FloatOps.add(residual, projected, count: count * embeddingSize) }
     }
 }

@@ -13,6 +13,11 @@ public final class Transformer: @unchecked Sendable {
     /// Tokens per forward call.
     public var maxBatch: Int { blocks.maxBatch }
     public var pool: ThreadPool { blocks.pool }
+    /// Where `elutq bench --profile` has the passes' time recorded; nil records nothing.
+    public var profile: StepProfile? {
+        get { blocks.profile }
+        set { blocks.profile = newValue }
+    }
     /// [maxBatch][embeddingSize]: normalised input of the output head.
     private let headInput: LinearInput
     /// [maxBatch][vocabularySize]; pages are touched only as rows are used.
@@ -45,8 +50,10 @@ public final class Transformer: @unchecked Sendable {
     public func runBlocks(_ tokens: ArraySlice<Int32>, at position: Int) {
         precondition(!tokens.isEmpty && tokens.count <= maxBatch, "1...maxBatch tokens per call")
         let width = config.embeddingSize
-        for (t, token) in tokens.enumerated() {
-            weights.embedding.row(Int(token), into: blocks.residual + t * width)
+        StepProfile.measure(profile, .elementwise) {
+            for (t, token) in tokens.enumerated() {
+                weights.embedding.row(Int(token), into: blocks.residual + t * width)
+            }
         }
         for (layer, block) in weights.blocks.enumerated() {
             blocks.run(block, layer: layer, count: tokens.count, position: position)
@@ -59,12 +66,14 @@ public final class Transformer: @unchecked Sendable {
         precondition(rows <= maxBatch)
         let width = config.embeddingSize
         if rows == 0 { return UnsafeBufferPointer(start: logits, count: 0) }
-        for i in 0..<rows {
-            FloatOps.rmsNorm(stream + i * width, weight: weights.outputNorm, count: width, epsilon: config.normEpsilon,
-                             into: headInput.values + i * width)
+        StepProfile.measure(profile, .elementwise) {
+            for i in 0..<rows {
+                FloatOps.rmsNorm(stream + i * width, weight: weights.outputNorm, count: width, epsilon: config.normEpsilon,
+                                 into: headInput.values + i * width)
+            }
         }
         headInput.invalidate(count: rows)
-        weights.output.multiply(headInput, into: logits, ldy: config.vocabularySize, pool: pool)
+        weights.output.multiply(headInput, into: logits, ldy: config.vocabularySize, pool: pool, profile: profile, as: .outputHead)
         return UnsafeBufferPointer(start: logits, count: rows * config.vocabularySize)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Parallel
 import Runtime
@@ -21,6 +22,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("gen-tokens"), help: "Generated tokens for tg.") var genTokens = 128
     @Option(help: "Timed repetitions of each test (after one warm-up).") var repetitions = 5
     @Option(help: "Context size (the KV cache).") var ctx = 2048
+    @Flag(help: ArgumentHelp(
+        "Also run one pp batch and one tg run recording where the time goes, by kind of work.",
+        discussion: """
+            Activation tables, LUT products, dense products, the output head, attention, norms/rotary/residuals \
+            and sampling, as wall time on the calling thread (which takes part in every parallel region), so the \
+            shares add up to the pass; "other" is what falls between them. "Waiting in the thread pool" is the part \
+            of the products and attention in which the caller had finished its share and waited for the other \
+            threads. The profiled runs are not the timed ones.
+            """))
+    var profile = false
     @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
@@ -37,6 +48,20 @@ struct BenchCommand: ParsableCommand {
         var tokensPerSecondSD: Double
     }
 
+    /// Where one profiled test's time went: seconds per step for each kind of work.
+    struct Profile: Codable {
+        struct Share: Codable {
+            var work: String
+            var secondsPerStep: Double
+            var share: Double
+        }
+        var test: String
+        var secondsPerStep: Double
+        var shares: [Share]
+        /// Seconds per step the caller waited for other threads, within the shares above.
+        var poolWaitSecondsPerStep: Double
+    }
+
     struct Report: Codable {
         var model: String
         var kind: String
@@ -45,6 +70,7 @@ struct BenchCommand: ParsableCommand {
         var memory: ProcessMemory
         var kvCacheBytes: Int
         var mappedModelBytes: Int
+        var profile: [Profile]?
     }
 
     func run() throws {
@@ -55,22 +81,26 @@ struct BenchCommand: ParsableCommand {
         let vocabulary = Int32(loaded.weights.config.vocabularySize)
         let prompt = (0..<promptTokens).map { _ in Int32.random(in: 0..<vocabulary, using: &random) }
 
-        let pp = measure("pp\(promptTokens)") {
+        let prefill = {
             _ = transformer.forward(prompt[...], at: 0, logitRows: (promptTokens - 1)..<promptTokens)
             return promptTokens
         }
         var sampler = Sampler(.greedy)
-        let tg = measure("tg\(genTokens)") {
+        let decode = {
             var token = prompt[0]
             for position in 0..<genTokens {
                 let logits = transformer.forward([token][...], at: position, logitRows: 0..<1)
-                token = sampler.sample(logits, history: [])
+                token = StepProfile.measure(transformer.profile, .sampling) { sampler.sample(logits, history: []) }
             }
             return genTokens
         }
+        let pp = measure("pp\(promptTokens)", prefill)
+        let tg = measure("tg\(genTokens)", decode)
+        let profiles = profile ? [Self.profile("pp\(promptTokens)", steps: 1, transformer, prefill),
+                                  Self.profile("tg\(genTokens)", steps: genTokens, transformer, decode)] : nil
         let report = Report(model: model, kind: loaded.kind, threads: common.threads, results: [pp, tg],
                             memory: .current(), kvCacheBytes: transformer.kvCacheBytes,
-                            mappedModelBytes: loaded.mappedBytes)
+                            mappedModelBytes: loaded.mappedBytes, profile: profiles)
         if common.json {
             try common.printJSON(report)
         } else {
@@ -79,6 +109,25 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs `body` once to warm up, then `repetitions` times, and returns tokens/s mean ± sd.
+    /// Runs `body` (`steps` forward passes) once with a profile attached, and shares its time out.
+    private static func profile(_ test: String, steps: Int, _ transformer: Transformer, _ body: () -> Int) -> Profile {
+        let recorded = StepProfile()
+        transformer.profile = recorded
+        transformer.pool.measuresCallerWait = true
+        let waitBefore = transformer.pool.callerWait.load(ordering: .relaxed)
+        let start = monotonicSeconds()
+        _ = body()
+        let total = monotonicSeconds() - start
+        transformer.profile = nil
+        transformer.pool.measuresCallerWait = false
+        let wait = Double(transformer.pool.callerWait.load(ordering: .relaxed) - waitBefore) * 1e-9
+        var shares = recorded.seconds.map { Profile.Share(work: $0.work.rawValue, secondsPerStep: $0.seconds / Double(steps),
+                                                          share: $0.seconds / total) }
+        let other = total - recorded.seconds.reduce(0) { $0 + $1.seconds }
+        shares.append(Profile.Share(work: "other", secondsPerStep: other / Double(steps), share: other / total))
+        return Profile(test: test, secondsPerStep: total / Double(steps), shares: shares, poolWaitSecondsPerStep: wait / Double(steps))
+    }
+
     private func measure(_ test: String, _ body: () -> Int) -> Rate {
         common.log("running \(test)")
         _ = body()
@@ -99,6 +148,15 @@ struct BenchCommand: ParsableCommand {
         for rate in r.results {
             let name = rate.test.padding(toLength: 10, withPad: " ", startingAt: 0)
             lines.append(name + String(format: " %.2f ± %.2f", rate.tokensPerSecondMean, rate.tokensPerSecondSD))
+        }
+        for profile in r.profile ?? [] {
+            lines.append(String(format: "profile of %@: %.3f ms per step", profile.test, profile.secondsPerStep * 1e3))
+            for share in profile.shares {
+                lines.append("  " + share.work.padding(toLength: 26, withPad: " ", startingAt: 0)
+                             + String(format: "%8.3f ms %5.1f%%", share.secondsPerStep * 1e3, share.share * 100))
+            }
+            lines.append(String(format: "  of which waiting in the thread pool %.3f ms %.1f%%", profile.poolWaitSecondsPerStep * 1e3,
+                                profile.poolWaitSecondsPerStep / profile.secondsPerStep * 100))
         }
         lines.append("memory: peak RSS \(mb(r.memory.peakResidentBytes)); now file-backed \(mb(r.memory.fileBackedBytes)), "
                      + "anonymous \(mb(r.memory.anonymousBytes)); KV cache \(mb(r.kvCacheBytes)), model mapped \(mb(r.mappedModelBytes))")

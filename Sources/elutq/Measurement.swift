@@ -1,10 +1,8 @@
-import Glibc
+import Parallel
 
 /// Seconds on the monotonic clock, for timing benchmarks.
 func monotonicSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    Double(monotonicNanoseconds()) * 1e-9
 }
 
 /// Runs `body` `repetitions` times after one warm-up and returns the median wall time in seconds.
