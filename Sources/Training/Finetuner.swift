@@ -66,7 +66,11 @@ public final class Finetuner {
         for sequence in samples.training + samples.heldOut { crc = sequence.withUnsafeBytes { CRC32C.checksum($0, seed: crc) } }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let settings = String(decoding: try encoder.encode(options), as: UTF8.self)
+        // Which stages run is not part of it: a finished block stage is the same whether or not
+        // end-to-end tuning follows, so a run can stop after it, or go on to it, on resume.
+        var identity = options
+        identity.stages = .both
+        let settings = String(decoding: try encoder.encode(identity), as: UTF8.self)
         fingerprint = String(format: "%08x ", crc) + settings
     }
 
@@ -86,6 +90,13 @@ public final class Finetuner {
             }
             guard checkpoint.parameters.map(\.count) == student.parameters.map(\.count) else {
                 throw FinetuneError.badCheckpoint("its arrays do not have the sizes of this model's parameters")
+            }
+            let layers = student.config.layers
+            if options.stages == .e2e && checkpoint.completedBlocks < layers && checkpoint.endToEndSteps == 0 {
+                throw FinetuneError.checkpointMismatch("its block reconstruction stopped at block \(checkpoint.completedBlocks) of \(layers); resume with --stages block or both")
+            }
+            if !options.stages.runsEndToEnd && checkpoint.endToEndSteps > 0 {
+                throw FinetuneError.checkpointMismatch("it is \(checkpoint.endToEndSteps) steps into end-to-end tuning; resume with --stages e2e or both")
             }
             student.parameters = checkpoint.parameters
             completedBlocks = checkpoint.completedBlocks

@@ -124,6 +124,40 @@ import Runtime
         }
     }
 
+    /// A finished block stage is the same whether end-to-end tuning follows: a `both` run stopped
+    /// after its last block and resumed with `block` writes what a block-only run writes, and a
+    /// checkpoint cannot be resumed into a stage it has not reached or has gone past.
+    @Test func aResumedRunMayStopAfterTheBlocksOrGoOn() throws {
+        try withTemporaryDirectory { directory in
+            let model = try TinyModel(in: directory)
+            let blocksOnly = directory.appendingPathComponent("blocks.hlq").path
+            _ = try Self.finetune(model, Self.options(.block), output: blocksOnly,
+                                  checkpoint: directory.appendingPathComponent("blocks.checkpoint").path)
+            let checkpoint = directory.appendingPathComponent("run.checkpoint").path
+            let afterBlocks = directory.appendingPathComponent("after-blocks.checkpoint").path
+            let afterSteps = directory.appendingPathComponent("after-steps.checkpoint").path
+            let midBlocks = directory.appendingPathComponent("mid-blocks.checkpoint").path
+            _ = try Self.finetune(model, Self.options(.both), output: directory.appendingPathComponent("both.hlq").path,
+                                  checkpoint: checkpoint) { message in
+                for (line, copy) in [("block 1/3", midBlocks), ("block 3/3", afterBlocks), ("step 4/27", afterSteps)]
+                where message.hasPrefix(line + ":") {
+                    try? FileManager.default.copyItem(atPath: checkpoint, toPath: copy)
+                }
+            }
+            for copy in [midBlocks, afterBlocks, afterSteps] { #expect(FileManager.default.fileExists(atPath: copy)) }
+            let stopped = directory.appendingPathComponent("stopped.hlq").path
+            _ = try Self.finetune(model, Self.options(.block), output: stopped, checkpoint: afterBlocks, resume: true)
+            let a = try HLQFile(path: blocksOnly), b = try HLQFile(path: stopped)
+            #expect(a.tensors == b.tensors, "every tensor's offset, size and CRC-32C")
+            #expect(throws: FinetuneError.checkpointMismatch("it is 4 steps into end-to-end tuning; resume with --stages e2e or both")) {
+                _ = try Self.finetune(model, Self.options(.block), output: stopped, checkpoint: afterSteps, resume: true)
+            }
+            #expect(throws: FinetuneError.checkpointMismatch("its block reconstruction stopped at block 1 of 3; resume with --stages block or both")) {
+                _ = try Self.finetune(model, Self.options(.e2e), output: stopped, checkpoint: midBlocks, resume: true)
+            }
+        }
+    }
+
     @Test func aModelWithoutHLQMatricesIsRefused() throws {
         try withTemporaryDirectory { directory in
             let model = try TinyModel(in: directory)
