@@ -24,25 +24,27 @@ extension Agent {
     /// the id and disconnects the other, which reconnects and disconnects the first in turn (and
     /// each disconnection publishes the loser's will, so what either sees of the other is mostly
     /// an offline will): left alone, the two would fight forever. So the older agent (the one
-    /// that started first) stops on seeing any status of a newer one, with an error and exit
-    /// status 3, which systemd does not restart; the newer one says so and announces itself
-    /// again. A crashed earlier run's retained status is always older: it only gets the warning.
+    /// that started first) stops on seeing a rival's status from a newer one, with an error and
+    /// exit status 3, which systemd does not restart; the newer one says so and announces itself
+    /// again. An earlier run's retained offline status, seen on the first connection, is no rival.
     func noticeStatus(_ message: MQTTMessage) {
         guard let document = try? JSON(parsing: message.payload), let other = document["instance"]?.string, other != instance
         else { return }
         let otherStart = document["started_at"]?.number ?? 0
         let myStart = startedAt.timeIntervalSince1970
         let otherStarted = Date(timeIntervalSince1970: otherStart).description
-        if (otherStart, other) > (myStart, instance) {
+        // On the first connection an offline status of another instance is an earlier run's, left
+        // retained; on a later one, it replaced this agent's own announcement, so another agent
+        // connected (and its will was published when the broker disconnected it). An earlier run
+        // can look newer after a reboot without a real-time clock, so only a rival counts.
+        let rival = document["online"]?.bool == true || connections.load(ordering: .relaxed) > 1
+        if rival && (otherStart, other) > (myStart, instance) {
             log.error("a newer agent is online with this device_id; stopping",
                       ["device": topics.device, "instance": instance, "other_instance": other, "other_started_at": otherStarted])
             exitRequest.post(.fatal("another agent (instance \(other), started \(otherStarted)) is online with device_id \(topics.device), and the broker lets only one client hold it; stopping rather than fight over the id. Give each device its own device_id in agent.conf.", status: ExitRequest.duplicateDeviceID))
             return
         }
-        // On the first connection an offline status of another instance is an earlier run's, left
-        // retained; on a later one, it replaced this agent's own announcement, so another agent
-        // connected (and its will was published when the broker disconnected it).
-        if document["online"]?.bool == true || connections.load(ordering: .relaxed) > 1 {
+        if rival {
             log.warn("another agent announced itself with this device_id; if it is still running, it shares device_id \(topics.device) with this one and will stop (give each device its own device_id)",
                      ["device": topics.device, "instance": instance, "other_instance": other, "other_started_at": otherStarted])
         }

@@ -66,8 +66,9 @@ public final class CommandReplayGuard: @unchecked Sendable {
     public func admit(nonce: String, issued: Int64, now: Date) throws(RequestError) {
         let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
         let window = Int64(maxAge * 1000)
-        guard abs(nowMillis - issued) <= window else {
-            throw RequestError(.forbidden, "the command was issued \(Self.describe(issued - nowMillis)) this device's clock; it must be within \(Int(maxAge)) s (command_max_age), so an old command cannot be replayed")
+        let (age, overflow) = nowMillis.subtractingReportingOverflow(issued)
+        guard !overflow, age.magnitude <= UInt64(window) else {
+            throw RequestError(.forbidden, "the command was issued \(overflow ? "at an impossible time for" : Self.describe(age)) this device's clock; it must be within \(Int(maxAge)) s (command_max_age), so an old command cannot be replayed")
         }
         guard issued >= Int64(startedAt.timeIntervalSince1970 * 1000) else {
             throw RequestError(.forbidden, "the command was issued before this agent started, so it may be a replay; send it again")
@@ -81,8 +82,8 @@ public final class CommandReplayGuard: @unchecked Sendable {
         seen[nonce] = issued
     }
 
-    private static func describe(_ offset: Int64) -> String {
-        let seconds = Double(abs(offset)) / 1000
-        return String(format: "%.0f s %@", seconds, offset < 0 ? "before" : "after")
+    /// "N s before" or "N s after" the device's clock, for a command `age` milliseconds old.
+    private static func describe(_ age: Int64) -> String {
+        String(format: "%.0f s %@", Double(age.magnitude) / 1000, age > 0 ? "before" : "after")
     }
 }

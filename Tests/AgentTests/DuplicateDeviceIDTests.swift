@@ -57,6 +57,22 @@ extension BrokerTests {
             }
         }
 
+        /// An earlier run's offline status that looks newer (a board whose clock started in the
+        /// past after a reboot) is no rival on the first connection; an online one is.
+        @Test func onlyAnOnlineRivalStopsTheAgent() throws {
+            try withHarness { harness in
+                let agent = try harness.startAgent("d1")
+                let future = Date().timeIntervalSince1970 + 86_400
+                harness.client.publish("elutq/d1/status", ["device": "d1", "online": false, "instance": "earlier", "started_at": JSON(future)])
+                // The agent announces itself again in answer; then it must still be running.
+                try harness.client.status(of: "d1", online: true, fresh: true)
+                #expect(agent.exitRequest.current == nil)
+                harness.client.publish("elutq/d1/status", ["device": "d1", "online": true, "instance": "rival", "started_at": JSON(future)])
+                try waitUntil("the agent gives way to the newer rival") { agent.exitRequest.current != nil }
+                #expect(agent.exitRequest.current?.status == 3)
+            }
+        }
+
         /// The retained status of `twin`, read by a fresh client.
         func retainedStatus(_ broker: MosquittoBroker) throws -> JSON? {
             let inbox = MessageInbox()

@@ -18,6 +18,20 @@ import TestSupport
         #expect(manifest.problem == nil)
     }
 
+    /// A signed command's time is checked without arithmetic that a hostile value could overflow,
+    /// and a nonce is admitted once within the window.
+    @Test func theReplayGuardRefusesImpossibleTimesAndRepeatedNonces() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let replays = CommandReplayGuard(maxAge: 300, startedAt: start)
+        let now = start.addingTimeInterval(10)
+        let nowMillis = Int64(now.timeIntervalSince1970 * 1000)
+        for issued in [Int64.min, Int64.max, nowMillis - 301_000, nowMillis + 301_000] {
+            #expect(throws: RequestError.self, "issued \(issued)") { try replays.admit(nonce: "n\(issued)", issued: issued, now: now) }
+        }
+        #expect(throws: Never.self) { try replays.admit(nonce: "a", issued: nowMillis - 1000, now: now) }
+        #expect(throws: RequestError.self) { try replays.admit(nonce: "a", issued: nowMillis - 1000, now: now) }
+    }
+
     /// Changing any one field changes the signed bytes, so the signature covers every field.
     @Test func canonicalBytesCoverEveryField() {
         var variants: [PushManifest] = []
