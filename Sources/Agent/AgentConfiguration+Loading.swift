@@ -38,8 +38,12 @@ extension AgentConfiguration {
             if flag == "--config" { configPath = value } else { overrides.append((flag, value)) }
         }
         var configuration = AgentConfiguration()
-        configuration.configFile = configPath
-        if let configPath { try configuration.read(try SettingsFile.text(at: configPath), file: configPath) }
+        if let configPath {
+            try configuration.read(try SettingsFile.text(at: configPath), file: configPath)
+            if configuration.broker.password != nil && configuration.broker.passwordFile == nil {
+                configuration.configFileWithPassword = configPath
+            }
+        }
         for (flag, value) in overrides {
             let key = flag.dropFirst(2).replacingOccurrences(of: "-", with: "_")
             try configuration.set(key, to: value, location: flag)
@@ -73,12 +77,7 @@ extension AgentConfiguration {
     /// tls_key_file) that users other than the owner and the group can read: the agent warns of
     /// each at start.
     public var secretsReadableByOthers: [String] {
-        var files: [String] = [broker.passwordFile, broker.tlsKeyFile].compactMap { $0 }
-        if let configFile, broker.passwordFile == nil, broker.password != nil,
-           (try? SettingsFile.text(at: configFile))?.contains("password") == true {
-            files.append(configFile)
-        }
-        return files.filter { path in
+        [broker.passwordFile, broker.tlsKeyFile, configFileWithPassword].compactMap { $0 }.filter { path in
             guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else { return false }
             return mode & 0o004 != 0
         }

@@ -13,8 +13,9 @@ import Runtime
 @dynamicMemberLookup
 public struct AgentConfiguration: Sendable, Equatable {
     public var broker = BrokerSettings()
-    /// The agent.conf read by `load`, if any.
-    public var configFile: String?
+    /// The agent.conf read by `load`, when the broker password is written in it (rather than in
+    /// a password_file): a file others must not read.
+    public var configFileWithPassword: String?
 
     // Identity
     public var deviceID = AgentConfiguration.defaultDeviceID()

@@ -27,8 +27,9 @@ public struct LoadedModel: Sendable {
     public var weights: ModelWeights
     public var tokenizer: Tokenizer
     public var chatTemplate: ChatTemplate?
-    /// "hlq" for a quantized model on the LUT kernels, "f32" for the float reference path.
     public var path: String
+    /// "hlq" for a quantized model on the LUT kernels, "f32" (or "f16", matrices in half floats) for
+    /// the float reference path.
     public var kind: String
     /// Bytes of the model file mapped in place (0 when the weights were converted into heap memory).
     public var mappedBytes: Int
@@ -36,9 +37,10 @@ public struct LoadedModel: Sendable {
     public var recipe: QuantizationRecipe?
 
     /// Opens `path`: a `.hlq` model runs in place as `arithmetic` says (the LUT kernels by default);
-    /// a GGUF file or a Hugging Face checkpoint directory is dequantized to float32 and runs on the
-    /// reference path.
-    public static func open(_ path: String, pool: ThreadPool, arithmetic: HLQArithmetic = .lut(.precise)) throws -> LoadedModel {
+    /// a GGUF file or a Hugging Face checkpoint directory is dequantized (its matrices held as
+    /// `floatMatrices` says) and runs on the reference path.
+    public static func open(_ path: String, pool: ThreadPool, arithmetic: HLQArithmetic = .lut(.precise),
+                            floatMatrices: FloatMatrices = .f32) throws -> LoadedModel {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
            try HLQFile.looksLikeHLQ(path: path) {
@@ -50,8 +52,8 @@ public struct LoadedModel: Sendable {
         }
         let source = try ModelSources.open(path)
         return LoadedModel(
-            weights: try .float(from: source, pool: pool), tokenizer: try Tokenizer(spec: source.tokenizer),
-            chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: "f32",
+            weights: try .float(from: source, pool: pool, matrices: floatMatrices), tokenizer: try Tokenizer(spec: source.tokenizer),
+            chatTemplate: source.tokenizer.chatTemplate.flatMap(ChatTemplate.init(template:)), path: path, kind: floatMatrices.rawValue,
             mappedBytes: 0, recipe: nil)
     }
 }

@@ -45,7 +45,7 @@ extension TensorLookup {
             try source.readFloats(name, into: buffer, pool: pool)
             return buffer
         }
-        /// Read as float32 into a buffer of its own, then rounded to half floats row block by row block.
+        /// Read as float32 into a buffer of its own (freed at once), then rounded to half floats.
         func halves(_ name: String, _ expected: Int) throws -> UnsafeMutablePointer<UInt16> {
             let n = try count(name, expected)
             let floats = UnsafeMutablePointer<Float>.allocate(capacity: n)

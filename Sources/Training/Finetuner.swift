@@ -31,15 +31,9 @@ public final class Finetuner {
         do { student = try StudentModel(path: model) } catch { throw FinetuneError.unreadable(path: model, reason: "\(error)") }
         guard student.parameterCount > 0 else { throw FinetuneError.notQuantized(model) }
         for i in student.blocks.indices { student.blocks[i].trainsNorms = options.trainNorms }
-        do {
-            // A .hlq source (float tensors in elutq's own format) is used in place; a GGUF file or a
-            // checkpoint directory is dequantized, its matrices held as `teacherMatrices` says.
-            var isDirectory: ObjCBool = false
-            let isFile = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) && !isDirectory.boolValue
-            teacher = try isFile && HLQFile.looksLikeHLQ(path: source)
-                ? LoadedModel.open(source, pool: pool).weights
-                : .float(from: ModelSources.open(source), pool: pool, matrices: options.teacherMatrices)
-        } catch {
+        // A .hlq source (float tensors in elutq's own format) is used in place; a GGUF file or a
+        // checkpoint directory is dequantized, its matrices held as `teacherMatrices` says.
+        do { teacher = try LoadedModel.open(source, pool: pool, floatMatrices: options.teacherMatrices).weights } catch {
             throw FinetuneError.unreadable(path: source, reason: "\(error)")
         }
         let (s, t) = (student.config, teacher.config)

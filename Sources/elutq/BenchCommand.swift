@@ -108,7 +108,6 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Runs `body` once to warm up, then `repetitions` times, and returns tokens/s mean ± sd.
     /// Runs `body` (`steps` forward passes) once with a profile attached, and shares its time out.
     private static func profile(_ test: String, steps: Int, _ transformer: Transformer, _ body: () -> Int) -> Profile {
         let recorded = StepProfile()
@@ -128,6 +127,7 @@ struct BenchCommand: ParsableCommand {
         return Profile(test: test, secondsPerStep: total / Double(steps), shares: shares, poolWaitSecondsPerStep: wait / Double(steps))
     }
 
+    /// Runs `body` once to warm up, then `repetitions` times, and returns tokens/s mean ± sd.
     private func measure(_ test: String, _ body: () -> Int) -> Rate {
         common.log("running \(test)")
         _ = body()

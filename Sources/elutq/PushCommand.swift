@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Glibc
 import ModelPush
@@ -41,13 +42,14 @@ struct PushCommand: ParsableCommand {
 
     func run() throws {
         let signed = try loadSignedManifest()
+        let signingKey = try key.map { try SigningKeys.privateKey(at: $0) }
         let session = try DeviceSession(broker: broker, command: "push", device: device)
         defer { session.client.stop() }
         let devices = try targets(session)
         var failed: [String] = []
         for target in devices {
             do {
-                try push(signed, to: target, session: session)
+                try push(signed, to: target, session: session, signingKey: signingKey)
             } catch {
                 failed.append(target)
             }
@@ -93,7 +95,9 @@ struct PushCommand: ParsableCommand {
         return online.sorted()
     }
 
-    private func push(_ signed: SignedManifest, to device: String, session: DeviceSession) throws {
+    /// Pushes to one device; with --activate, `signingKey` (read from --key) signs the `use`.
+    private func push(_ signed: SignedManifest, to device: String, session: DeviceSession,
+                      signingKey: Curve25519.Signing.PrivateKey?) throws {
         let topics = session.topics(device)
         var options = PushSender.Options()
         options.window = window
@@ -113,8 +117,7 @@ struct PushCommand: ParsableCommand {
         }
         var activeSHA: String?
         if activate {
-            let reply = try session.modelCommand(device, "use", name: signed.manifest.name,
-                                                 key: try key.map { try SigningKeys.privateKey(at: $0) }, timeout: timeout)
+            let reply = try session.modelCommand(device, "use", name: signed.manifest.name, key: signingKey, timeout: timeout)
             activeSHA = reply["active"]?["sha256"]?.string
         }
         let report: JSON = [

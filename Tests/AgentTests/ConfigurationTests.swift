@@ -148,6 +148,13 @@ import TestSupport
             chmod(conf, 0o644)
             #expect(try AgentConfiguration.load(arguments: ["--username", "u", "--password-file", password]).secretsReadableByOthers == [password])
             #expect(try AgentConfiguration.load(arguments: ["--config", conf]).secretsReadableByOthers == [conf])
+            // A readable agent.conf that only mentions passwords, the password coming from the environment.
+            let mentions = directory.appendingPathComponent("mentions.conf").path
+            try "username = u\n# the password comes from ELUTQ_MQTT_PASSWORD\npassword =\n".write(toFile: mentions, atomically: true, encoding: .utf8)
+            chmod(mentions, 0o644)
+            let fromEnvironment = try AgentConfiguration.load(arguments: ["--config", mentions], environment: ["ELUTQ_MQTT_PASSWORD": "p"])
+            #expect(fromEnvironment.broker.password == "p")
+            #expect(fromEnvironment.secretsReadableByOthers.isEmpty)
         }
     }
 
