@@ -1,6 +1,34 @@
 import Foundation
 
-/// AdamW over a list of parameter arrays (one per trainable matrix), with decoupled weight decay.
+/// How far a step may move each parameter of one array, as a multiple of the learning rate: one
+/// size for every run of `stride` parameters (an HLQ group's scales and midpoint share one).
+///
+/// Adam moves every parameter by about the learning rate whatever its gradient's magnitude, so an
+/// absolute rate means different things for different models: SmolLM2-135M's 2-bit group scales
+/// are about 0.28, Qwen2.5-Coder-1.5B's about 0.024, and a rate that tunes one moves the other's
+/// weights by a tenth in a step. With each group's own size as the unit, the rate is a fraction of
+/// the group, and one rate suits every model.
+public struct StepSizes: Sendable, Equatable {
+    /// One size per run of `stride` parameters.
+    public var values: [Float]
+    public var stride: Int
+
+    public init(values: [Float], stride: Int) {
+        precondition(stride > 0)
+        self.values = values
+        self.stride = stride
+    }
+
+    /// One size for a whole array of `count` parameters: the mean magnitude of `parameters` (1
+    /// when they are all 0, so that the rate is then absolute).
+    public init(meanMagnitudeOf parameters: [Float]) {
+        let mean = parameters.isEmpty ? 0 : parameters.reduce(0) { $0 + abs($1) } / Float(parameters.count)
+        self.init(values: [mean > 0 ? mean : 1], stride: max(parameters.count, 1))
+    }
+}
+
+/// AdamW over a list of parameter arrays (one per trainable matrix), with decoupled weight decay;
+/// each array's steps are scaled by its `StepSizes`.
 public struct AdamW: Sendable {
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
@@ -27,20 +55,25 @@ public struct AdamW: Sendable {
         self.second = second
     }
 
-    /// One update of every array in `parameters` by its gradient, at learning rate `rate`.
-    public mutating func update(_ parameters: inout [[Float]], gradients: [[Float]], rate: Float) {
+    /// One update of every array in `parameters` by its gradient, at learning rate `rate` times
+    /// the parameter's step size in `sizes` (laid out as `parameters`).
+    public mutating func update(_ parameters: inout [[Float]], gradients: [[Float]], sizes: [StepSizes], rate: Float) {
+        precondition(sizes.count == parameters.count, "a step size for every array")
         step += 1
         let correction1 = 1 - pow(beta1, Float(step)), correction2 = 1 - pow(beta2, Float(step))
         for a in parameters.indices {
-            let g = gradients[a]
+            let g = gradients[a], stride = sizes[a].stride
+            precondition(parameters[a].isEmpty || sizes[a].values.count * stride >= parameters[a].count, "a step size for every run")
             parameters[a].withUnsafeMutableBufferPointer { p in
                 first[a].withUnsafeMutableBufferPointer { m in
                     second[a].withUnsafeMutableBufferPointer { v in
-                        for i in 0..<p.count {
-                            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                            let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
-                            p[i] -= rate * (update + weightDecay * p[i])
+                        sizes[a].values.withUnsafeBufferPointer { size in
+                            for i in 0..<p.count {
+                                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                                let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
+                                p[i] -= rate * size[i / stride] * (update + weightDecay * p[i])
+                            }
                         }
                     }
                 }

@@ -74,6 +74,7 @@ public final class BlockReconstruction {
         let before = meanError(block, sequences: heldOut, targets: targets, tape: tape)
         var best = (loss: before, block: block, epochs: 0)
         var optimizer = AdamW(sizes: block.parameters.map(\.count), weightDecay: options.weightDecay)
+        let sizes = Array(student.stepSizes[(index * TrainableBlock.arrays)..<((index + 1) * TrainableBlock.arrays)])
         let total = options.epochs * trainingCount
         var firstEpochLoss = 0.0, lastEpochLoss = 0.0
         var random = SplitMix64(seed: options.seed &+ UInt64(index))
@@ -89,7 +90,7 @@ public final class BlockReconstruction {
                     pass.backward(block, tape: tape, outputGradient: $0.baseAddress!, gradients: &gradients, inputGradient: nil)
                 }
                 var parameters = block.parameters
-                optimizer.update(&parameters, gradients: gradients,
+                optimizer.update(&parameters, gradients: gradients, sizes: sizes,
                                  rate: cosineRate(peak: options.blockLearningRate, step: optimizer.step, total: total))
                 block.parameters = parameters
             }

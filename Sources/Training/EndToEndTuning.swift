@@ -68,7 +68,7 @@ public final class EndToEndTuning {
         let loss = model.loss(sequence(at: step), target: target, computeGradient: true)
         let gradients = model.backward()
         var parameters = student.parameters
-        optimizer.update(&parameters, gradients: gradients.flatMap { $0 },
+        optimizer.update(&parameters, gradients: gradients.flatMap { $0 }, sizes: student.stepSizes,
                          rate: cosineRate(peak: options.endToEndLearningRate, step: step, total: totalSteps))
         student.parameters = parameters
         step += 1

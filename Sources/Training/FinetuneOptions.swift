@@ -20,10 +20,11 @@ public struct FinetuneOptions: Codable, Sendable, Equatable {
     public var stages: Stages = .both
     /// Passes over the training sequences, per block and end to end.
     public var epochs = 2
-    /// Peak AdamW learning rate of block reconstruction (cosine schedule to a tenth of it).
-    public var blockLearningRate: Float = 5e-4
-    /// Peak AdamW learning rate of end-to-end tuning.
-    public var endToEndLearningRate: Float = 3e-4
+    /// Peak AdamW learning rate of block reconstruction (cosine schedule to a tenth of it), as a
+    /// fraction of each group's scale size (`StepSizes`).
+    public var blockLearningRate: Float = 2e-3
+    /// Peak AdamW learning rate of end-to-end tuning, as a fraction of each group's scale size.
+    public var endToEndLearningRate: Float = 1e-3
     /// AdamW's decoupled weight decay, on every trained array (it would pull trained norms
     /// towards 0, not 1); 0, and not offered on the command line.
     public var weightDecay: Float = 0

@@ -16,6 +16,9 @@ public final class StudentModel: @unchecked Sendable {
     public let outputNorm: [Float]
     /// [vocabularySize][embeddingSize]: the head's weights (the embeddings' storage when tied).
     public let head: [Float]
+    /// The step sizes of `parameters`, fixed by the model as opened (before any training), so a
+    /// resumed run steps exactly as the run it continues.
+    public let stepSizes: [StepSizes]
 
     public convenience init(path: String) throws {
         try self.init(file: try HLQFile(path: path))
@@ -44,6 +47,7 @@ public final class StudentModel: @unchecked Sendable {
         self.embedding = embedding
         outputNorm = vector(weights.outputNorm, d)!
         head = file.tensor(named: "output.weight") == nil ? embedding : Self.dense(weights.output)
+        stepSizes = blocks.flatMap(\.stepSizes)
     }
 
     /// Every trainable float of the model.

@@ -112,6 +112,15 @@ extension TrainableBlock {
         }
     }
 
+    /// The step sizes of `parameters`' arrays: each HLQ group's own size, and each norm's mean
+    /// magnitude (these apply only while the norms train).
+    public var stepSizes: [StepSizes] {
+        linears.map { linear in
+            if case .hlq(let m) = linear { return m.stepSizes }
+            return StepSizes(values: [], stride: 1)
+        } + [StepSizes(meanMagnitudeOf: attentionNorm), StepSizes(meanMagnitudeOf: feedForwardNorm)]
+    }
+
     /// Rounds every trainable parameter to the half float a file stores.
     public mutating func roundToStored() {
         for i in linears.indices {

@@ -37,6 +37,19 @@ public struct TrainableMatrix: Sendable {
         self.parameters = parameters
     }
 
+    /// Each group's size, the mean magnitude of its plane scales, as the unit of its parameters'
+    /// steps. A group whose scales are all 0 takes the matrix's mean size.
+    public var stepSizes: StepSizes {
+        let per = parametersPerGroup, groups = rows * groupsPerRow
+        var sizes = [Float](repeating: 0, count: groups)
+        for g in 0..<groups {
+            sizes[g] = (0..<planes).reduce(Float(0)) { $0 + abs(parameters[g * per + $1]) } / Float(planes)
+        }
+        let sized = sizes.filter { $0 > 0 }
+        let fallback = sized.isEmpty ? 1 : sized.reduce(0, +) / Float(sized.count)
+        return StepSizes(values: sizes.map { $0 > 0 ? $0 : fallback }, stride: per)
+    }
+
     /// The matrix as a model file stores it: the parameters rounded to half floats.
     public var quantized: QuantizedMatrix {
         var q = QuantizedMatrix(rows: rows, cols: cols, planes: planes, groupSize: groupSize)

@@ -11,9 +11,9 @@ extension FloatMatrices: ExpressibleByArgument {}
 struct FinetuneFlags: ParsableArguments {
     @Option(name: .customLong("finetune-epochs"), help: "Passes over the training sequences, per block and end to end.")
     var epochs = FinetuneOptions().epochs
-    @Option(name: .customLong("finetune-lr"), help: "Peak learning rate of block reconstruction (AdamW, cosine schedule).")
+    @Option(name: .customLong("finetune-lr"), help: "Peak learning rate of block reconstruction (AdamW, cosine schedule), as a fraction of each group's scale size.")
     var blockLearningRate = FinetuneOptions().blockLearningRate
-    @Option(name: .customLong("finetune-e2e-lr"), help: "Peak learning rate of end-to-end tuning.")
+    @Option(name: .customLong("finetune-e2e-lr"), help: "Peak learning rate of end-to-end tuning, as a fraction of each group's scale size.")
     var endToEndLearningRate = FinetuneOptions().endToEndLearningRate
     @Option(name: .customLong("finetune-samples"), help: "Calibration sequences (one in --finetune-held-out-every is held out).")
     var samples = FinetuneOptions().samples
