@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",
                                                        "TestSupport"]),
         // `elutq` and `elutq-agent` run as a user runs them.
-        .testTarget(name: "CommandLineTests", dependencies: ["AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport"]),
         // The real SmolLM2 and Qwen through the whole pipeline: quantized, run, scored.
         .testTarget(name: "ModelTests", dependencies: ["Tokenizer", "Runtime", "Quantization", "Evaluation", "ModelFile", "Engine", "HLQ",
                                                        "Parallel", "TestSupport"]),

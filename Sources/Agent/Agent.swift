@@ -28,6 +28,8 @@ public final class Agent: Sendable {
     let topics: Topics
     let limits: RequestLimits
     let queue: RequestQueue
+    /// Final answers of the last requests, for a request sent again.
+    let answers = AnswerCache()
     let stats = ServingStats()
     let startedAt = Date()
     /// This process among agents that may share a device id (`AgentStatus.instance`).
@@ -193,6 +195,11 @@ public final class Agent: Sendable {
                 log.debug("left a fleet prompt to group \(group)", ["id": request.id])
                 return
             }
+            if let answer = answers.answer(for: request) {
+                log.info("answered a request sent again from the answers kept", ["id": request.id])
+                client?.publish(answer, to: request.route, qos: configuration.qos)
+                return
+            }
             enqueue(request)
         }
     }
@@ -202,6 +209,9 @@ public final class Agent: Sendable {
         do {
             try queue.push(job)
             log.debug("queued", ["id": request.id, "depth": queue.depth])
+        } catch .duplicateID where queue.job(id: request.id)?.request.route.topic == request.route.topic {
+            // The same client sent it again (after a reconnect, say): the answer under way goes to it.
+            log.info("a request sent again is already queued or running; its answer will follow", ["id": request.id])
         } catch {
             let refusal = RequestError(refused: error, id: request.id, capacity: queue.capacity)
             log.info("refused a request", ["id": request.id, "code": refusal.code.rawValue])
@@ -244,7 +254,10 @@ public final class Agent: Sendable {
                 } else if case .error(let error) = reply {
                     log.info("failed", ["id": request.id, "code": error.code.rawValue, "reason": error.message])
                 }
-                send(reply, id: request.id, route: request.route, model: model.identity)
+                let document = reply.document(id: request.id, device: topics.device, model: model.identity)
+                // Kept before it is sent: a request sent again from now on finds it.
+                if case .final = reply { answers.store(document, for: request) }
+                send(reply, document: document, route: request.route)
             }
             queue.finished()
         }
@@ -255,9 +268,14 @@ public final class Agent: Sendable {
         send(reply, id: request.id, route: request.route)
     }
 
-    func send(_ reply: Reply, id: String?, route: ReplyRoute, model: ModelIdentity? = nil) {
+    func send(_ reply: Reply, id: String?, route: ReplyRoute) {
+        send(reply, document: reply.document(id: id, device: topics.device, model: identity), route: route)
+    }
+
+    /// Sends `document`, the form of `reply` on the wire, counting a failure.
+    private func send(_ reply: Reply, document: JSON, route: ReplyRoute) {
         if case .error(let error) = reply { stats.recordFailure(error.code) }
-        client?.publish(reply.document(id: id, device: topics.device, model: model ?? identity), to: route, qos: configuration.qos)
+        client?.publish(document, to: route, qos: configuration.qos)
     }
 
     private func handle(_ event: MQTTEvent) {

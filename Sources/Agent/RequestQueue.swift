@@ -67,6 +67,13 @@ final class RequestQueue: Sendable {
         }
     }
 
+    /// The waiting or running job of request `id`.
+    func job(id: String) -> Job? {
+        state.withLock { state in
+            state.running?.request.id == id ? state.running : state.waiting.first { $0.request.id == id }
+        }
+    }
+
     func running(id: String) -> Job? {
         state.withLock { $0.running?.request.id == id ? $0.running : nil }
     }

@@ -4,7 +4,7 @@ import Parallel
 import Tokenizer
 
 /// What a generation may do, and when it stops.
-public struct GenerationOptions: Sendable {
+public struct GenerationOptions: Sendable, Hashable {
     public var maxTokens = 256
     public var sampling = SamplingParameters()
     /// Generation stops before any of these strings, which are not part of the output.

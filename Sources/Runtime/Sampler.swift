@@ -1,7 +1,7 @@
 import Foundation
 
 /// How the next token is chosen from the logits.
-public struct SamplingParameters: Codable, Sendable, Equatable {
+public struct SamplingParameters: Codable, Sendable, Hashable {
     /// 0 means greedy: always the most likely token.
     public var temperature: Float = 0.8
     /// Keep only the k most likely tokens; 0 disables.

@@ -1,5 +1,5 @@
 /// One turn of a conversation.
-public struct ChatMessage: Sendable, Equatable {
+public struct ChatMessage: Sendable, Hashable {
     /// "system", "user" or "assistant" in ChatML; passed through as written.
     public var role: String
     public var content: String

@@ -54,15 +54,18 @@ struct BrokerOptions: ParsableArguments {
         "elutq-\(command)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`.
+    /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`;
+    /// `reconnected` runs (on the client's thread) each time it is connected again after a loss.
     func connect(_ settings: BrokerSettings, clientID: String, subscriptions: [String],
-                 inbox: MessageInbox) throws -> MQTTClient {
+                 inbox: MessageInbox, reconnected: @escaping @Sendable () -> Void = {}) throws -> MQTTClient {
         var mqtt = settings.mqttConfiguration(clientID: clientID)
         mqtt.subscriptions = subscriptions
         // The last reason a connection failed, so a refusal is named rather than reported as silence.
         let problem = Mutex<String?>(nil)
+        let connections = Atomic(0)
         let client = try MQTTClient(configuration: mqtt, onMessage: { inbox.append($0) }, onEvent: { event in
             switch event {
+            case .connected: if connections.add(1, ordering: .relaxed).newValue > 1 { reconnected() }
             case .connectionFailed(let reason), .notAuthorized(let reason), .disconnected(let reason): problem.withLock { $0 = reason }
             default: break
             }

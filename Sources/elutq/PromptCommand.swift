@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MQTT
 import Protocol
+import Synchronization
 
 /// `elutq prompt`: ask an agent over MQTT and stream its answer.
 struct PromptCommand: ParsableCommand {
@@ -11,7 +12,10 @@ struct PromptCommand: ParsableCommand {
         discussion: """
             The reply comes back on this client's own topic (MQTT v5 response topic and correlation
             data). With --device, the command first waits for the device's status to be online.
-            Timings go to stderr at the end. Exits non-zero on an error reply or a timeout.
+            If the connection to the broker is lost before the answer is complete, the request is
+            sent again on reconnecting: the agent answers it from the answers it keeps, or lets
+            the generation under way answer it, and never generates it twice. Timings go to
+            stderr at the end. Exits non-zero on an error reply or a timeout.
             """)
 
     @Argument(help: "The prompt, sent as a user message.") var text: String
@@ -40,18 +44,33 @@ struct PromptCommand: ParsableCommand {
         let replyTopic = Topics.clientReplies(prefix: settings.topicPrefix, clientID: clientID)
         let target = device.map { Topics(prefix: settings.topicPrefix, device: $0) }
         let inbox = MessageInbox()
+        let reconnected = Atomic(false)
         let client = try broker.connect(settings, clientID: clientID, subscriptions: [replyTopic] + (target.map { [$0.status] } ?? []),
-                                        inbox: inbox)
+                                        inbox: inbox, reconnected: { reconnected.store(true, ordering: .relaxed) })
         defer { client.stop() }
         let deadline = Date().addingTimeInterval(timeout)
         if let target { try waitUntilOnline(target, inbox: inbox, deadline: deadline) }
 
         let promptTopic = target?.prompt ?? Topics.fleetPrompt(prefix: settings.topicPrefix)
         let sentAt = Date()
-        client.publish(MQTTMessage(topic: promptTopic, json: request(id: id), qos: 1,
-                                   responseTopic: replyTopic, correlationData: Array(id.utf8)))
-        var firstChunkAt: Date?
-        while let message = inbox.next(timeout: deadline.timeIntervalSinceNow) {
+        let ask = MQTTMessage(topic: promptTopic, json: request(id: id), qos: 1, responseTopic: replyTopic, correlationData: Array(id.utf8))
+        client.publish(ask)
+        var firstChunkAt: Date?, streamed = "", lostConnection = false
+        while deadline.timeIntervalSinceNow > 0 {
+            if reconnected.exchange(false, ordering: .relaxed) {
+                FileHandle.standardError.write(Data("elutq: reconnected to the broker; asking again for the answer\n".utf8))
+                client.publish(ask)
+                lostConnection = true
+            }
+            // Short waits, so a reconnection is noticed while no message comes.
+            guard let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)) else { continue }
+            // A broker that restarted lost the agent's subscriptions too: the request sent on
+            // reconnecting may have come before the agent was back, so it is sent once more each
+            // time the device says it is online again (the agent keeps one answer per request).
+            if lostConnection, message.topic == target?.status, (try? JSON(parsing: message.payload))?["online"]?.bool == true {
+                client.publish(ask)
+                continue
+            }
             guard message.topic == replyTopic, message.correlationData == Array(id.utf8),
                   let reply = try? JSON(parsing: message.payload) else { continue }
             if let error = Reply.errorText(of: reply) {
@@ -62,13 +81,14 @@ struct PromptCommand: ParsableCommand {
                 if json {
                     print(reply.serialized)
                 } else {
-                    FileHandle.standardOutput.write(Data("\n".utf8))
+                    FileHandle.standardOutput.write(Data((Self.missing(from: streamed, final: reply["text"]?.string ?? "") + "\n").utf8))
                     report(reply, sentAt: sentAt, firstChunkAt: firstChunkAt)
                 }
                 return
             }
             if let chunk = reply["text"]?.string {
                 if firstChunkAt == nil { firstChunkAt = Date() }
+                streamed += chunk
                 if !json { FileHandle.standardOutput.write(Data(chunk.utf8)) }
             }
         }
@@ -77,6 +97,14 @@ struct PromptCommand: ParsableCommand {
         client.publish(MQTTMessage(topic: cancelTopic, json: CancelRequest(id: id).document, qos: 1))
         _ = client.flush(timeout: 2)
         throw failure("no complete reply within \(timeout) s")
+    }
+
+    /// What the final text adds to what was streamed: the rest of it, or, when chunks were lost
+    /// on the way (a broker restart), the whole text again on a line of its own.
+    static func missing(from streamed: String, final: String) -> String {
+        if final.hasPrefix(streamed) { return String(final.dropFirst(streamed.count)) }
+        FileHandle.standardError.write(Data("\nelutq: part of the stream was lost; the whole answer follows\n".utf8))
+        return final
     }
 
     private func request(id: String) -> JSON {
