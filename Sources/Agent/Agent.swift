@@ -78,7 +78,9 @@ public final class Agent: Sendable {
                                defaults: configuration.defaultGenerationOptions)
         queue = RequestQueue(capacity: configuration.queueLength)
         receiver = store.map { ModelReceiver(store: $0, trustedKeys: trustedKeys) }
-        commandReplays = CommandReplayGuard(maxAge: configuration.commandMaxAge)
+        commandReplays = CommandReplayGuard(maxAge: configuration.commandMaxAge,
+                                            file: configuration.modelStore.map { $0 + "/.command-nonces" })
+        if let problem = commandReplays.problem { log.warn("signed model commands: \(problem)") }
         if receiver != nil && trustedKeys.isEmpty {
             log.warn("no trusted_keys: every push will be refused", ["model_store": configuration.modelStore ?? "-"])
         }

@@ -47,20 +47,47 @@ extension ModelCommand {
 }
 
 /// Refuses a signed command seen before: each must be issued within `maxAge` of the device's
-/// clock, after the agent started (the nonces it remembers do not survive a restart), and carry
-/// a nonce not seen among the commands it admitted in the last `maxAge`.
+/// clock, and carry a nonce not seen among the commands admitted in the last `maxAge`.
+///
+/// With a `file` (in the model store), the nonces survive a restart, written atomically after
+/// each admission. That matters on boards without a real-time clock, which boot with their clock
+/// behind: a command captured before the restart could otherwise be replayed while the clock
+/// catches up. The window is kept relative to the newest command admitted rather than to the
+/// clock, so a clock set back neither forgets nonces early nor lets in a command older than that
+/// window. Without a file (no model store), a command issued before the agent started is refused
+/// instead, since it may be one admitted before.
 public final class CommandReplayGuard: @unchecked Sendable {
-    // @unchecked Sendable: `seen` is only touched under `lock`.
+    // @unchecked Sendable: `seen` and `newest` are only touched under `lock`.
     public let maxAge: TimeInterval
+    /// The nonces' file, or nil when they live in memory only.
+    public let file: String?
     private let startedAt: Date
     private let lock = NSLock()
     /// Admitted nonces and when they were issued (Unix milliseconds); pruned as they age out.
     private var seen: [String: Int64] = [:]
+    /// The newest `issued` admitted.
+    private var newest = Int64.min
 
-    public init(maxAge: TimeInterval, startedAt: Date = Date()) {
+    /// A guard whose nonces live in `file` when given. A file that cannot be read (damaged, say)
+    /// is treated as absent, with the rule for a guard without one: `problem` tells why.
+    public init(maxAge: TimeInterval, startedAt: Date = Date(), file: String? = nil) {
         self.maxAge = maxAge
         self.startedAt = startedAt
+        var file = file
+        if let path = file, FileManager.default.fileExists(atPath: path) {
+            if let saved = Self.load(path) {
+                seen = saved
+                newest = saved.values.max() ?? .min
+            } else {
+                problem = "\(path) is not a nonce file; commands issued before this start are refused until it is written again"
+                file = nil
+            }
+        }
+        self.file = file
     }
+
+    /// Why the nonces' file was not used, if it was not.
+    public private(set) var problem: String?
 
     /// Admits a command issued at `issued` (Unix milliseconds) with `nonce`, or throws why not.
     public func admit(nonce: String, issued: Int64, now: Date) throws(RequestError) {
@@ -70,16 +97,50 @@ public final class CommandReplayGuard: @unchecked Sendable {
         guard !overflow, age.magnitude <= UInt64(window) else {
             throw RequestError(.forbidden, "the command was issued \(overflow ? "at an impossible time for" : Self.describe(age)) this device's clock; it must be within \(Int(maxAge)) s (command_max_age), so an old command cannot be replayed")
         }
-        guard issued >= Int64(startedAt.timeIntervalSince1970 * 1000) else {
-            throw RequestError(.forbidden, "the command was issued before this agent started, so it may be a replay; send it again")
+        guard (1...64).contains(nonce.utf8.count), !nonce.contains(where: \.isWhitespace) else {
+            throw RequestError(.forbidden, "the command's nonce must be 1 to 64 bytes without spaces")
         }
         lock.lock()
         defer { lock.unlock() }
-        seen = seen.filter { nowMillis - $0.value <= window }
+        if file == nil {
+            guard issued >= Int64(startedAt.timeIntervalSince1970 * 1000) else {
+                throw RequestError(.forbidden, "the command was issued before this agent started, so it may be a replay; send it again")
+            }
+        }
+        guard newest == .min || issued >= newest - window else {
+            throw RequestError(.forbidden, "the command was issued more than \(Int(maxAge)) s (command_max_age) before one this device already admitted, so it may be a replay")
+        }
         guard seen[nonce] == nil else {
             throw RequestError(.forbidden, "this signed command was already used once (same nonce); a replay is refused")
         }
-        seen[nonce] = issued
+        let newestNext = max(newest, issued)
+        var next = seen.filter { $0.value >= newestNext - window }
+        next[nonce] = issued
+        // Recorded before it is admitted: a nonce forgotten at the next start would reopen the hole.
+        if let file { try Self.save(next, to: file) }
+        seen = next
+        newest = newestNext
+    }
+
+    /// Writes the nonces atomically, one `issued nonce` line each.
+    private static func save(_ seen: [String: Int64], to path: String) throws(RequestError) {
+        let text = seen.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)\n" }.joined()
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw RequestError(.internal, "cannot record the command's nonce in \(path) (\(error.localizedDescription)), so it is refused")
+        }
+    }
+
+    private static func load(_ path: String) -> [String: Int64]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var seen: [String: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let issued = Int64(fields[0]) else { return nil }
+            seen[String(fields[1])] = issued
+        }
+        return seen
     }
 
     /// "N s before" or "N s after" the device's clock, for a command `age` milliseconds old.

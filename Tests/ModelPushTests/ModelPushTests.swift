@@ -32,6 +32,45 @@ import TestSupport
         #expect(throws: RequestError.self) { try replays.admit(nonce: "a", issued: nowMillis - 1000, now: now) }
     }
 
+    /// With a file, the nonces survive a restart: the same command is refused by the next guard,
+    /// even one started before the command's time (a board whose clock is behind after a boot),
+    /// and so is a command older than the window before the newest admitted.
+    @Test func nonceFileKeepsReplaysOutAcrossARestart() throws {
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent(".command-nonces").path
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let millis = { (date: Date) in Int64(date.timeIntervalSince1970 * 1000) }
+            let first = CommandReplayGuard(maxAge: 300, startedAt: start, file: file)
+            try first.admit(nonce: "a", issued: millis(start) + 5000, now: start.addingTimeInterval(6))
+            // Restarted with the clock set back 20 s: the captured command is still within the window.
+            let earlier = start.addingTimeInterval(-20)
+            let restarted = CommandReplayGuard(maxAge: 300, startedAt: earlier, file: file)
+            #expect(restarted.problem == nil)
+            #expect(throws: RequestError.self) { try restarted.admit(nonce: "a", issued: millis(start) + 5000, now: earlier) }
+            // A fresh command issued before this start is fine: the file, not the start, guards.
+            #expect(throws: Never.self) { try restarted.admit(nonce: "b", issued: millis(earlier) - 1000, now: earlier) }
+            // One issued more than the window before the newest admitted is refused whatever the clock says.
+            let old = millis(start) + 5000 - 301_000
+            #expect(throws: RequestError.self) {
+                try restarted.admit(nonce: "c", issued: old, now: Date(timeIntervalSince1970: Double(old) / 1000))
+            }
+            #expect(throws: RequestError.self) { try restarted.admit(nonce: "has space", issued: millis(earlier), now: earlier) }
+        }
+    }
+
+    /// A damaged nonce file is not trusted: the guard falls back to refusing commands issued before it started.
+    @Test func aDamagedNonceFileFallsBackToTheStartRule() throws {
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent(".command-nonces").path
+            try "not a nonce file".write(toFile: file, atomically: true, encoding: .utf8)
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let replays = CommandReplayGuard(maxAge: 300, startedAt: start, file: file)
+            #expect(replays.problem != nil && replays.file == nil)
+            #expect(throws: RequestError.self) { try replays.admit(nonce: "a", issued: 1_800_000_000_000 - 1000, now: start) }
+            #expect(throws: Never.self) { try replays.admit(nonce: "b", issued: 1_800_000_000_000 + 1000, now: start) }
+        }
+    }
+
     /// Changing any one field changes the signed bytes, so the signature covers every field.
     @Test func canonicalBytesCoverEveryField() {
         var variants: [PushManifest] = []
