@@ -20,6 +20,11 @@ extension MQTTClient {
         mosquitto_disconnect_v5_callback_set(handle) { _, userdata, status, _ in
             MQTTClient.from(userdata).disconnected(status: status)
         }
+        mosquitto_log_callback_set(handle) { _, userdata, level, text in
+            guard level == MOSQ_LOG_ERR, let text else { return }
+            let line = String(cString: text)
+            MQTTClient.from(userdata).state.withLock { $0.loggedErrors = Array(($0.loggedErrors + [line]).suffix(4)) }
+        }
         mosquitto_message_v5_callback_set(handle) { _, userdata, message, properties in
             guard let message = message?.pointee else { return }
             let client = MQTTClient.from(userdata)
@@ -40,6 +45,7 @@ extension MQTTClient {
 
     /// CONNACK: subscribe to everything again, since each connection starts a clean session.
     private func connected(reasonCode: Int32) {
+        state.withLock { $0.connackReceived = true }
         guard reasonCode == 0 else {
             let reason = "refused by the broker: \(String(cString: mosquitto_reason_string(reasonCode)))"
             state.withLock { $0.refusedAtConnect = true }
@@ -92,15 +98,16 @@ extension MQTTClient {
 
     /// The connection ended. After a refused CONNACK the broker closes the connection, which
     /// libmosquitto reports as a protocol error: the refusal was reported already, so that is not.
+    /// One closed before any CONNACK never was a connection: the network loop reports the failed attempt.
     private func disconnected(status: Int32) {
-        let (stopping, refused) = state.withLock { state in
+        let (stopping, refused, answered) = state.withLock { state in
             state.connection = .offline
             state.pendingSubscriptions = [:]
             state.unacknowledged = 0
             defer { state.refusedAtConnect = false }
-            return (state.stopping, state.refusedAtConnect)
+            return (state.stopping, state.refusedAtConnect, state.connackReceived)
         }
-        if !stopping && !refused { deliver(.disconnected(reason: String(cString: mosquitto_strerror(status)))) }
+        if !stopping && !refused && answered { deliver(.disconnected(reason: String(cString: mosquitto_strerror(status)))) }
     }
 
     /// CONNACK reason codes that trying again will not change: the credentials or the client id.

@@ -19,7 +19,11 @@ extension MQTTClient {
             mosquitto_property_add_int32(&connectProperties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), limit)
         }
         while !isStopping {
-            state.withLock { $0.connection = .connecting }
+            state.withLock { state in
+                state.connection = .connecting
+                state.connackReceived = false
+                state.loggedErrors = []
+            }
             let status = mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port),
                                                    Int32(configuration.keepAlive), nil, connectProperties)
             if status == MOSQ_ERR_SUCCESS.rawValue {
@@ -41,6 +45,8 @@ extension MQTTClient {
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// Runs libmosquitto's loop on an open socket until it closes; asked to stop, sends DISCONNECT first.
+    /// A socket that closes before the broker answered CONNECT was a failed attempt (a TLS
+    /// handshake goes on inside the loop), reported here as one.
     private func serveConnection() {
         var disconnecting = false
         while true {
@@ -49,11 +55,22 @@ extension MQTTClient {
                 disconnecting = true
             }
             // libmosquitto wakes this early when another thread queues a packet.
-            guard mosquitto_loop(handle, 250, 1) == MOSQ_ERR_SUCCESS.rawValue else { return }
+            let status = mosquitto_loop(handle, 250, 1)
+            guard status == MOSQ_ERR_SUCCESS.rawValue else {
+                let unanswered = state.withLock { !$0.connackReceived && !$0.stopping }
+                if unanswered { deliver(.connectionFailed(reason: describeConnectFailure(status))) }
+                return
+            }
         }
     }
 
     private func describeConnectFailure(_ status: Int32) -> String {
+        if status == MOSQ_ERR_TLS.rawValue {
+            return TLSFailure.describe(logged: state.withLock { $0.loggedErrors }, host: configuration.host, port: configuration.port)
+        }
+        if status == MOSQ_ERR_CONN_LOST.rawValue && configuration.tls == nil {
+            return TLSFailure.plainClientHint(host: configuration.host, port: configuration.port)
+        }
         let reason = status == MOSQ_ERR_ERRNO.rawValue
             ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(status))
         return "\(configuration.host):\(configuration.port): \(reason)"

@@ -45,6 +45,11 @@ public final class MQTTClient: @unchecked Sendable {
         var stopping = false
         /// The broker refused the last CONNECT, and the connection it then closes is no news.
         var refusedAtConnect = false
+        /// The errors libmosquitto logged during the current connection attempt (the last few),
+        /// which name a TLS failure that its return code does not.
+        var loggedErrors: [String] = []
+        /// The broker answered this connection's CONNECT (accepting or refusing it).
+        var connackReceived = false
     }
 
     enum Connection {

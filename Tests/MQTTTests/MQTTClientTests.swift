@@ -95,4 +95,14 @@ final class EventLog: Sendable {
     func count(of event: MQTTEvent) -> Int { count { $0 == event } }
 
     func contains(where predicate: (MQTTEvent) -> Bool) -> Bool { count(where: predicate) > 0 }
+
+    /// The reason of the first failed connection attempt, if any.
+    var firstFailure: String? {
+        events.withLock { events in
+            events.lazy.compactMap { event -> String? in
+                if case .connectionFailed(let reason) = event { return reason }
+                return nil
+            }.first
+        }
+    }
 }

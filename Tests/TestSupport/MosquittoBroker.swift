@@ -18,8 +18,10 @@ public final class MosquittoBroker: Sendable {
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     /// With `users` (name: password), only those accounts may connect, and `acl` (mosquitto's
-    /// acl_file syntax) says what each may read and write.
-    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil) throws {
+    /// acl_file syntax) says what each may read and write. With `certificates`, its listener
+    /// speaks TLS only, with the broker certificate they hold.
+    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil,
+                certificates: TestCertificates? = nil) throws {
         try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
@@ -41,9 +43,11 @@ public final class MosquittoBroker: Sendable {
             try acl.write(toFile: path, atomically: true, encoding: .utf8)
             access += "\nacl_file \(path)"
         }
+        let tls = certificates.map { "cafile \($0.caFile)\ncertfile \($0.certificateFile)\nkeyfile \($0.keyFile)" } ?? ""
         let config = """
             user \(user)
             listener \(port) 127.0.0.1
+            \(tls)
             \(access)
             persistence \(persistence)
             persistence_location \(directory.path)/
