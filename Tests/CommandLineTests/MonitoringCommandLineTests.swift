@@ -81,7 +81,11 @@ extension BrokerTests {
                 let points = "Number(document.getElementById('memory').dataset.points)"
                 let initial = number("Number(document.getElementById('memory').dataset.initialPoints)")
                 #expect(initial >= 2)
-                // Prompts served while the page is open: their counts and new points arrive as server-sent events.
+                // The broker restarts under the open page; prompts served after it reach the page as
+                // server-sent events, once the dashboard has reconnected: their counts and new points.
+                harness.broker.kill()
+                try harness.broker.start()
+                try harness.client.status(of: "m2", online: true, fresh: true)
                 try serve(harness, "m2", count: 3)
                 try waitUntil("the page shows m2's prompts served", timeout: 60) {
                     ((try? browser.evaluate("document.getElementById('device-m2').innerText"))?.string ?? "").contains("\t3\t")
