@@ -70,6 +70,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // tools/fake-fleet: status and telemetry of N simulated devices, for measuring the exporter and the dashboard.
+        .executableTarget(name: "fake-fleet", dependencies: ["MQTT", "Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
         // mosquitto, Prometheus and headless Chromium, the built executables, and what a test may declare it
         // needs (TestNeeds.swift).

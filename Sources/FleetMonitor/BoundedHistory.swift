@@ -13,6 +13,7 @@ public struct BoundedHistory<Element: Sendable>: Sendable {
     }
 
     public var count: Int { storage.count }
+    public var first: Element? { storage.isEmpty ? nil : storage[start] }
     public var last: Element? { storage.isEmpty ? nil : storage[(start + storage.count - 1) % storage.count] }
 
     /// The elements, oldest first.
@@ -28,11 +29,11 @@ public struct BoundedHistory<Element: Sendable>: Sendable {
         }
     }
 
-    /// Drops the oldest elements for as long as `isStale` holds for them.
+    /// Drops the oldest elements for as long as `isStale` holds for them. Called on every append,
+    /// so it returns at once when the oldest is still fresh.
     public mutating func dropOldest(while isStale: (Element) -> Bool) {
-        let kept = elements.drop(while: isStale)
-        guard kept.count < storage.count else { return }
-        storage = Array(kept)
+        guard let oldest = first, isStale(oldest) else { return }
+        storage = Array(elements.drop(while: isStale))
         start = 0
     }
 }

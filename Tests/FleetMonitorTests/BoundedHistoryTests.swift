@@ -7,7 +7,7 @@ import Testing
         for value in 1...7 { history.append(value) }
         #expect(history.elements == [5, 6, 7])
         #expect(history.count == 3)
-        #expect(history.last == 7)
+        #expect(history.first == 5 && history.last == 7)
     }
 
     @Test func dropsTheOldestWhileStale() {
