@@ -21,7 +21,8 @@ struct ExporterCommand: ParsableCommand {
 
     func run() throws {
         let metrics = FleetMetricsRegistry()
-        let feed = try FleetFeed(broker: broker, command: "exporter") { record in metrics.update(record) }
+        // Prometheus keeps the history; the exporter needs only each device's last report.
+        let feed = try FleetFeed(broker: broker, command: "exporter", historyCapacity: 1) { record in metrics.update(record) }
         defer { feed.client.stop() }
         let router = Router()
         router.get("/metrics") { _, _ in

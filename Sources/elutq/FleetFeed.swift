@@ -10,10 +10,12 @@ struct FleetFeed {
     let client: MQTTClient
 
     /// Connects and subscribes; `onUpdate` gets each changed record on the client's network thread.
-    init(broker: BrokerOptions, command: String, onUpdate: @escaping @Sendable (DeviceRecord) -> Void) throws {
+    /// `historyCapacity` is the points kept per device (nil: `FleetState`'s hour).
+    init(broker: BrokerOptions, command: String, historyCapacity: Int? = nil,
+         onUpdate: @escaping @Sendable (DeviceRecord) -> Void) throws {
         let settings = try broker.settings()
         let prefix = settings.topicPrefix
-        let state = FleetState(prefix: prefix)
+        let state = historyCapacity.map { FleetState(prefix: prefix, historyCapacity: $0) } ?? FleetState(prefix: prefix)
         self.state = state
         client = try broker.connect(settings, clientID: BrokerOptions.clientID(command),
                                     subscriptions: [Topics.allStatuses(prefix: prefix), Topics.allTelemetry(prefix: prefix)],
