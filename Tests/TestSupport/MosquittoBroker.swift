@@ -18,8 +18,9 @@ public final class MosquittoBroker: Sendable {
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     /// With `users` (name: password), only those accounts may connect, and `acl` (mosquitto's
-    /// acl_file syntax) says what each may read and write.
-    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil) throws {
+    /// acl_file syntax) says what each may read and write. With `bridgeTo`, it is a site broker:
+    /// it connects to that (central) broker over MQTT v5 and passes everything under `elutq/` both ways.
+    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil, bridgeTo central: MosquittoBroker? = nil) throws {
         try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
@@ -53,6 +54,7 @@ public final class MosquittoBroker: Sendable {
             log_type warning
             log_type notice
             log_type information
+            \(central.map { "connection central\naddress 127.0.0.1:\($0.port)\nbridge_protocol_version mqttv50\ntopic elutq/# both 1" } ?? "")
 
             """
         try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
