@@ -13,6 +13,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // SIMD table-build and table-lookup kernels with runtime ISA dispatch. The only C in the engine.
@@ -54,17 +57,25 @@ let package = Package(
         .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
                                               "SystemReadings", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
+        // What `elutq exporter` and `elutq dashboard` know of the fleet: status and telemetry messages
+        // read into per-device records with a bounded history, and their Prometheus metrics.
+        .target(name: "FleetMonitor", dependencies: ["MQTT", "Protocol", .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "elutq",
             dependencies: [
                 "Engine", "HLQ", "ModelFile", "Tokenizer", "Runtime", "Quantization", "Training", "Evaluation", "Parallel",
-                "SystemReadings", "Protocol", "MQTT", "ModelPush",
+                "SystemReadings", "Protocol", "MQTT", "ModelPush", "FleetMonitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // tools/fake-fleet: status and telemetry of N simulated devices, for measuring the exporter and the dashboard.
+        .executableTarget(name: "fake-fleet", dependencies: ["MQTT", "Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
-        // mosquitto, the built executables, and what a test may declare it needs (TestNeeds.swift).
-        .target(name: "TestSupport", dependencies: ["MQTT", "Runtime"], path: "Tests/TestSupport"),
+        // mosquitto, Prometheus and headless Chromium, the built executables, and what a test may declare it
+        // needs (TestNeeds.swift).
+        .target(name: "TestSupport", dependencies: ["MQTT", "Protocol", "Runtime"], path: "Tests/TestSupport"),
         // For the tests that talk to agents: a private broker, in-process agents serving the real
         // SmolLM2, a client that files their replies; and the suite that runs such tests one at a time.
         .target(name: "AgentHarness", dependencies: ["Agent", "MQTT", "Parallel", "Protocol", "Runtime", "TestSupport"],
@@ -82,6 +93,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "FleetMonitorTests", dependencies: ["FleetMonitor", "MQTT", "Protocol"]),
         .testTarget(name: "ModelPushTests", dependencies: ["ModelPush", "Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",

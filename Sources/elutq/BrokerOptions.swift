@@ -4,7 +4,7 @@ import MQTT
 import Protocol
 import Synchronization
 
-/// Broker flags shared by `prompt`, `fleet` and `watch`; an agent.conf can supply them instead.
+/// Broker flags shared by `prompt`, `fleet`, `watch`, `exporter`, `dashboard` and the device commands; an agent.conf can supply them instead.
 struct BrokerOptions: ParsableArguments {
     @Option(help: "Read the broker settings from this agent.conf; the flags below override it.") var config: String?
     @Option(help: "Broker host (default: localhost).") var host: String?
@@ -58,12 +58,21 @@ struct BrokerOptions: ParsableArguments {
     /// `reconnected` runs (on the client's thread) each time it is connected again after a loss.
     func connect(_ settings: BrokerSettings, clientID: String, subscriptions: [String],
                  inbox: MessageInbox, reconnected: @escaping @Sendable () -> Void = {}) throws -> MQTTClient {
+        try connect(settings, clientID: clientID, subscriptions: subscriptions, onMessage: { inbox.append($0) },
+                    reconnected: reconnected)
+    }
+
+    /// A connected client that has subscribed to `subscriptions` and hands what arrives to
+    /// `onMessage` on its network thread; it resubscribes after each reconnection, then runs `reconnected`.
+    func connect(_ settings: BrokerSettings, clientID: String, subscriptions: [String],
+                 onMessage: @escaping @Sendable (MQTTMessage) -> Void,
+                 reconnected: @escaping @Sendable () -> Void = {}) throws -> MQTTClient {
         var mqtt = settings.mqttConfiguration(clientID: clientID)
         mqtt.subscriptions = subscriptions
         // The last reason a connection failed, so a refusal is named rather than reported as silence.
         let problem = Mutex<String?>(nil)
         let connections = Atomic(0)
-        let client = try MQTTClient(configuration: mqtt, onMessage: { inbox.append($0) }, onEvent: { event in
+        let client = try MQTTClient(configuration: mqtt, onMessage: onMessage, onEvent: { event in
             switch event {
             case .connected: if connections.add(1, ordering: .relaxed).newValue > 1 { reconnected() }
             case .connectionFailed(let reason), .notAuthorized(let reason), .disconnected(let reason): problem.withLock { $0 = reason }

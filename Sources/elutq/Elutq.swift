@@ -11,7 +11,7 @@ struct Elutq: ParsableCommand {
         version: "0.1.0",
         subcommands: [QuantizeCommand.self, FinetuneCommand.self, ChatTranscriptsCommand.self, VerifyCommand.self, RunCommand.self, ChatCommand.self, PerplexityCommand.self, BenchCommand.self,
                       QuantizeReportCommand.self, BenchKernelCommand.self,
-                      PromptCommand.self, FleetCommand.self, WatchCommand.self,
+                      PromptCommand.self, FleetCommand.self, WatchCommand.self, ExporterCommand.self, DashboardCommand.self,
                       KeygenCommand.self, SignCommand.self, PushCommand.self, ModelsCommand.self, UseCommand.self, RmCommand.self])
 
     /// ArgumentParser's main, except for errors one of our commands throws while it runs (a model

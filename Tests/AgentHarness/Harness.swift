@@ -37,6 +37,9 @@ public final class Harness {
         return agent
     }
 
+    /// The flags that point an `elutq` command at this harness's broker.
+    public var brokerFlags: [String] { ["--host", "127.0.0.1", "--port", String(broker.port)] }
+
     /// Another client, for tests that need several.
     public func newClient(subscriptions: [String] = Harness.subscriptions) throws -> TestClient {
         try TestClient(broker: broker, subscriptions: subscriptions)

@@ -8,15 +8,13 @@ import TestSupport
 extension BrokerTests {
     /// `elutq prompt`, `fleet` and `watch`, run as the built executable against an in-process agent.
     @Suite(.needs(.executables)) struct CommandLine {
-        func brokerFlags(_ harness: Harness) -> [String] { ["--host", "127.0.0.1", "--port", String(harness.broker.port)] }
-
         @Test func promptStreamsTheReplyAndReportsTimings() throws {
             try withHarness { harness in
                 try harness.startAgent("d1")
                 harness.client.publish("elutq/d1/prompt", promptRequest("direct", "What is the capital of France?", maxTokens: 16))
                 let expected = try #require(try harness.client.reply("direct").finalText)
                 let result = try run("elutq", ["prompt", "--device", "d1", "--max-tokens", "16", "--temperature", "0",
-                                               "What is the capital of France?"] + brokerFlags(harness))
+                                               "What is the capital of France?"] + harness.brokerFlags)
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(result.stdout == expected + "\n")
                 #expect(result.stderr.contains("prompt tokens") && result.stderr.contains("after publish"))
@@ -26,7 +24,7 @@ extension BrokerTests {
         @Test func promptFailsOnAnErrorReply() throws {
             try withHarness { harness in
                 try harness.startAgent("d1")
-                let result = try run("elutq", ["prompt", "--device", "d1", "--max-tokens", "100000", "Hi"] + brokerFlags(harness))
+                let result = try run("elutq", ["prompt", "--device", "d1", "--max-tokens", "100000", "Hi"] + harness.brokerFlags)
                 #expect(result.status != 0)
                 #expect(result.stderr.contains("too_large"))
             }
@@ -48,7 +46,7 @@ extension BrokerTests {
                 try harness.startAgent("d2")
                 agent.stop()
                 try harness.client.status(of: "d1", online: false, fresh: true)
-                let result = try run("elutq", ["fleet", "--json"] + brokerFlags(harness))
+                let result = try run("elutq", ["fleet", "--json"] + harness.brokerFlags)
                 #expect(result.status == 0, "\(result.stderr)")
                 let devices = try JSON(parsing: Array(result.stdout.utf8)).array ?? []
                 let online = Dictionary(uniqueKeysWithValues: devices.compactMap { entry in
@@ -56,7 +54,7 @@ extension BrokerTests {
                 })
                 #expect(online == ["d1": false, "d2": true])
                 #expect(devices.allSatisfy { $0["telemetry"]?["process.memory.usage"]?.int != nil })
-                let table = try run("elutq", ["fleet"] + brokerFlags(harness))
+                let table = try run("elutq", ["fleet"] + harness.brokerFlags)
                 #expect(table.stdout.contains("SmolLM2-135M-Instruct.Q4_1"))
             }
         }
@@ -64,7 +62,7 @@ extension BrokerTests {
         @Test func watchShowsTelemetry() throws {
             try withHarness { harness in
                 try harness.startAgent("d1")
-                let result = try run("elutq", ["watch", "--device", "d1", "--count", "2"] + brokerFlags(harness))
+                let result = try run("elutq", ["watch", "--device", "d1", "--count", "2"] + harness.brokerFlags)
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(result.stdout.contains("rss ") && result.stdout.contains("queue 0/4"))
             }

@@ -13,8 +13,6 @@ extension BrokerTests {
     /// `elutq push`, `models`, `use` and `rm` against an in-process agent, with the real SmolLM2
     /// quantized to a `.hlq`.
     @Suite(.needs(.executables)) struct PushEndToEnd {
-        func brokerFlags(_ harness: Harness) -> [String] { ["--host", "127.0.0.1", "--port", String(harness.broker.port)] }
-
         @Test func keygenWritesAKeyOnlyItsOwnerCanReadAndNeverOverwritesIt() throws {
             try withTemporaryDirectory { directory in
                 let key = directory.appendingPathComponent("release.key").path
@@ -40,13 +38,13 @@ extension BrokerTests {
                 let signed = try run("elutq", ["sign", fixture.model, "--key", fixture.trustedKey, "--name", "pushed", "-o", signature])
                 #expect(signed.status == 0, "\(signed.stderr)")
                 let push = try run("elutq", ["push", "--device", "d1", fixture.model, "--signature", signature, "--json"]
-                                   + brokerFlags(harness))
+                                   + harness.brokerFlags)
                 #expect(push.status == 0, "\(push.stderr)")
                 let summary = try JSON(parsing: Array(push.stdout.utf8))
                 #expect(summary["ok"]?.bool == true)
                 #expect(summary["blocks_resent"]?.int == 0)
                 #expect(agent.identity.sha256 == oldSHA, "a push without --activate changes nothing served")
-                let use = try run("elutq", ["use", "--device", "d1", "pushed", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let use = try run("elutq", ["use", "--device", "d1", "pushed", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(use.status == 0, "\(use.stderr)")
 
                 let stored = URL(fileURLWithPath: agent.configuration.modelStore! + "/pushed.hlq")
@@ -64,17 +62,17 @@ extension BrokerTests {
                 #expect(oldSHA != fixture.modelSHA256)
 
                 // The store lists it as active; the active model cannot be deleted.
-                let models = try run("elutq", ["models", "--device", "d1", "--json"] + brokerFlags(harness))
+                let models = try run("elutq", ["models", "--device", "d1", "--json"] + harness.brokerFlags)
                 #expect(models.status == 0, "\(models.stderr)")
                 let list = try JSON(parsing: Array(models.stdout.utf8))["models"]?.array ?? []
                 #expect(list.count == 1)
                 #expect(list.first?["sha256"]?.string == fixture.modelSHA256 && list.first?["active"]?.bool == true)
                 #expect(list.first?["size"]?.int == Int64(try Data(contentsOf: stored).count))
-                let refused = try run("elutq", ["rm", "--device", "d1", "pushed", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let refused = try run("elutq", ["rm", "--device", "d1", "pushed", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(refused.status != 0 && refused.stderr.contains("conflict"), "\(refused.stderr)")
                 #expect(FileManager.default.fileExists(atPath: stored.path))
                 // Pushing the same file again finds it installed and sends no block.
-                let again = try run("elutq", ["push", "--device", "d1", fixture.model, "--signature", signature, "--json"] + brokerFlags(harness))
+                let again = try run("elutq", ["push", "--device", "d1", fixture.model, "--signature", signature, "--json"] + harness.brokerFlags)
                 let repeated = try JSON(parsing: Array(again.stdout.utf8))
                 #expect(repeated["blocks_sent"]?.int == 0, "\(again.stderr)")
                 #expect(repeated["already_present"]?.int == repeated["bytes"]?.int)
@@ -91,7 +89,7 @@ extension BrokerTests {
                     agents.append(try harness.startAgent(device) { configure(&$0); $0.group = group })
                 }
                 let push = try run("elutq", ["push", "--fleet", "kitchen", fixture.model, "--key", fixture.trustedKey, "--activate", "--json"]
-                                   + brokerFlags(harness))
+                                   + harness.brokerFlags)
                 #expect(push.status == 0, "\(push.stderr)")
                 let devices = push.stdout.split(separator: "\n").compactMap { try? JSON(parsing: Array($0.utf8)) }
                 #expect(devices.compactMap { $0["device"]?.string } == ["f1", "f2"])
@@ -128,18 +126,18 @@ extension BrokerTests {
                 let agent = try harness.startAgent("d1", configure: try pushConfiguration(harness))
                 for name in ["first", "second"] {
                     let push = try run("elutq", ["push", "--device", "d1", fixture.model, "--key", fixture.trustedKey, "--name", name]
-                                       + brokerFlags(harness))
+                                       + harness.brokerFlags)
                     #expect(push.status == 0, "\(push.stderr)")
                     #expect(push.stdout.contains("installed \(name)"))
                 }
                 #expect(agent.identity.sha256 != fixture.modelSHA256, "a push without --activate changes nothing served")
-                let use = try run("elutq", ["use", "--device", "d1", "second", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let use = try run("elutq", ["use", "--device", "d1", "second", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(use.status == 0, "\(use.stderr)")
                 #expect(agent.identity.name == "second")
-                let rm = try run("elutq", ["rm", "--device", "d1", "first", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let rm = try run("elutq", ["rm", "--device", "d1", "first", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(rm.status == 0, "\(rm.stderr)")
                 #expect(storeContents(agent.configuration.modelStore!).models == ["second.hlq"])
-                let missing = try run("elutq", ["use", "--device", "d1", "first", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let missing = try run("elutq", ["use", "--device", "d1", "first", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(missing.status != 0 && missing.stderr.contains("not_found"))
                 #expect(agent.identity.name == "second")
             }
@@ -154,7 +152,7 @@ extension BrokerTests {
                 // A stored file damaged after its install (bit rot, a bad write): it no longer opens as a model.
                 let store = agent.configuration.modelStore!
                 try FileManager.default.copyItem(atPath: try fixture.randomFile("junk.bin", count: 4096), toPath: store + "/broken.hlq")
-                let use = try run("elutq", ["use", "--device", "d1", "broken", "--key", fixture.trustedKey] + brokerFlags(harness))
+                let use = try run("elutq", ["use", "--device", "d1", "broken", "--key", fixture.trustedKey] + harness.brokerFlags)
                 #expect(use.status != 0)
                 #expect(use.stderr.contains("load_failed") && use.stderr.contains("still serving \(before.name)"), "\(use.stderr)")
                 #expect(agent.identity == before)
@@ -170,7 +168,7 @@ extension BrokerTests {
                 let agent = try harness.startAgent("d1", configure: try pushConfiguration(harness))
                 let oldSHA = agent.identity.sha256
                 let push = try launch("elutq", ["push", "--device", "d1", fixture.model, "--key", fixture.trustedKey, "--activate"]
-                                      + brokerFlags(harness))
+                                      + harness.brokerFlags)
                 var ids: [String] = []
                 var round = 0
                 while push.process.isRunning || round < 2 {

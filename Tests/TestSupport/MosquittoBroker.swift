@@ -19,15 +19,16 @@ public final class MosquittoBroker: Sendable {
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     /// With `users` (name: password), only those accounts may connect, and `acl` (mosquitto's
     /// acl_file syntax) says what each may read and write. With `certificates`, its listener
-    /// speaks TLS only, with the broker certificate they hold.
+    /// speaks TLS only, with the broker certificate they hold. With `bridgeTo`, it is a site broker:
+    /// it connects to that (central) broker over MQTT v5 and passes everything under `elutq/` both ways.
     public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil,
-                certificates: TestCertificates? = nil) throws {
+                certificates: TestCertificates? = nil, bridgeTo central: MosquittoBroker? = nil) throws {
         try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
         }
         directory = try makeTemporaryDirectory("broker")
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)
         var access = "allow_anonymous true"
@@ -57,6 +58,7 @@ public final class MosquittoBroker: Sendable {
             log_type warning
             log_type notice
             log_type information
+            \(central.map { "connection central\naddress 127.0.0.1:\($0.port)\nbridge_protocol_version mqttv50\ntopic elutq/# both 1" } ?? "")
 
             """
         try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
@@ -80,9 +82,7 @@ public final class MosquittoBroker: Sendable {
 
     /// Starts the broker (again) on its port and returns once it accepts connections.
     ///
-    /// posix_spawn rather than Foundation's Process, to start mosquitto with no signals blocked:
-    /// a child inherits its parent's signal mask, the test runner blocks SIGUSR1, and mosquitto
-    /// only handles the signals its parent left unblocked.
+    /// `spawn` rather than Foundation's Process: mosquitto must start with no signals blocked.
     public func start() throws {
         let log = directory.appendingPathComponent("mosquitto.log").path
         var actions = posix_spawn_file_actions_t()
@@ -90,22 +90,10 @@ public final class MosquittoBroker: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let arguments = [Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path]
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, Self.executable, &actions, &attributes, argv, environ)
-        guard status == 0 else { throw TestFailure("cannot start mosquitto: \(String(cString: strerror(status)))") }
+        let child = try spawn([Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path], actions: &actions)
         pid.withLock { $0 = child }
         let deadline = Date().addingTimeInterval(30)
-        while !Self.accepts(port: port) {
+        while !LoopbackPort.accepts(port) {
             guard waitpid(child, nil, WNOHANG) == 0, Date() < deadline else {
                 kill()
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -136,40 +124,5 @@ public final class MosquittoBroker: Sendable {
             }
             usleep(20_000)
         }
-    }
-
-    /// A port nothing listens on right now, found by letting the kernel pick one.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("cannot find a free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    private static func accepts(port: Int) -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return address
     }
 }

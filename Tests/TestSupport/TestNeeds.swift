@@ -17,6 +17,10 @@ public enum TestNeed: String, Sendable {
     case realModel
     /// A Python oracle from `tools/dev` (`runPythonTool`), with tools/setup/test-requirements.txt installed.
     case pythonOracle
+    /// Debian's `prometheus` server (`PrometheusServer`).
+    case prometheus
+    /// Debian's `chromium`, run headless (`headlessChromium`).
+    case chromium
 
     /// Whether this run is limited to the unit tests.
     public static let unitTestsOnly = ProcessInfo.processInfo.environment["ELUTQ_TESTS"] == "unit"

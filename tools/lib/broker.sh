@@ -5,12 +5,17 @@
 #                      and sets broker_port, broker_pid and broker=(--host 127.0.0.1 --port PORT),
 #                      the flags the elutq commands take
 #   stop_broker        stops it; does nothing if it was never started
+#   free_port          prints a TCP port nothing listens on now on 127.0.0.1
 
 broker_pid=""
 
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 start_broker() {
   local dir=$1
-  broker_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  broker_port=$(free_port)
   printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$(id -un)" "$broker_port" \
     > "$dir/mosquitto.conf"
   /usr/sbin/mosquitto -c "$dir/mosquitto.conf" 2> "$dir/mosquitto.log" &
