@@ -9,6 +9,15 @@ let package = Package(
         .executable(name: "elutq", targets: ["elutq"]),
         .executable(name: "elutq-agent", targets: ["elutq-agent"]),
         .library(name: "Engine", targets: ["Engine"]),
+        // The parsers of untrusted input, for the fuzz targets in Fuzz/ (a package of its own,
+        // since a libFuzzer target links only with -sanitize=fuzzer).
+        .library(name: "ModelFile", targets: ["ModelFile"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
+        .library(name: "ModelPush", targets: ["ModelPush"]),
+        .library(name: "Agent", targets: ["Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

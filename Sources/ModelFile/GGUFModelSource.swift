@@ -8,8 +8,13 @@ public final class GGUFModelSource: ModelSource, @unchecked Sendable {
     public var path: String { file.file.path }
     public var tensorNames: [String] { file.tensors.map(\.name) }
 
-    public init(path: String) throws {
-        file = try GGUFFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(file: GGUFFile(path: path))
+    }
+
+    /// The source an already parsed file describes.
+    public init(file: GGUFFile) throws {
+        self.file = file
         config = try Self.config(of: file)
         tokenizer = try Self.tokenizer(of: file)
     }
@@ -42,7 +47,7 @@ public final class GGUFModelSource: ModelSource, @unchecked Sendable {
             architecture: arch, name: file.string("general.name") ?? arch,
             layers: try int("block_count"), embeddingSize: embedding, feedForwardSize: try int("feed_forward_length"),
             heads: heads, kvHeads: file.int("\(arch).attention.head_count_kv") ?? heads,
-            headSize: file.int("\(arch).attention.key_length") ?? embedding / heads,
+            headSize: try ModelConfig.headSize(file.int("\(arch).attention.key_length"), embeddingSize: embedding, heads: heads),
             vocabularySize: vocabulary, contextLength: try int("context_length"),
             ropeTheta: file.float("\(arch).rope.freq_base") ?? 10000,
             ropeStyle: arch == "qwen2" ? .neox : .interleaved, ropeScaling: scaling,
@@ -56,12 +61,19 @@ public final class GGUFModelSource: ModelSource, @unchecked Sendable {
             throw ModelSourceError.invalid("only byte-level BPE tokenizers (tokenizer.ggml.model = gpt2) are supported")
         }
         guard let tokens = file.stringArray("tokenizer.ggml.tokens") else { throw ModelSourceError.missingMetadata("tokenizer.ggml.tokens") }
-        let types = file.intArray("tokenizer.ggml.token_type")?.map(Int32.init) ?? [Int32](repeating: 1, count: tokens.count)
+        // Ids and types are Int32 in the tokenizer; a file's integers may be any width, and one
+        // that does not fit is a broken file, not a reason to trap.
+        func int32(_ value: Int, _ key: String) throws -> Int32 {
+            guard let narrow = Int32(exactly: value) else { throw ModelSourceError.invalid("\(key) holds \(value), too large for a token id or type") }
+            return narrow
+        }
+        let types = try file.intArray("tokenizer.ggml.token_type")?.map { try int32($0, "tokenizer.ggml.token_type") }
+            ?? [Int32](repeating: 1, count: tokens.count)
         return TokenizerSpec(
             tokens: tokens, merges: file.stringArray("tokenizer.ggml.merges") ?? [], tokenTypes: types,
             preTokenizer: file.string("tokenizer.ggml.pre") ?? "gpt2",
-            bosID: file.int("tokenizer.ggml.bos_token_id").map(Int32.init),
-            eosID: file.int("tokenizer.ggml.eos_token_id").map(Int32.init),
+            bosID: try file.int("tokenizer.ggml.bos_token_id").map { try int32($0, "tokenizer.ggml.bos_token_id") },
+            eosID: try file.int("tokenizer.ggml.eos_token_id").map { try int32($0, "tokenizer.ggml.eos_token_id") },
             addBOS: file.bool("tokenizer.ggml.add_bos_token") ?? false,
             chatTemplate: file.string("tokenizer.chat_template"))
     }

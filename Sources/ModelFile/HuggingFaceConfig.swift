@@ -55,7 +55,8 @@ struct HuggingFaceConfig: Decodable {
         return ModelConfig(
             architecture: architecture, name: name, layers: layers, embeddingSize: hiddenSize,
             feedForwardSize: intermediateSize, heads: heads, kvHeads: kvHeads ?? heads,
-            headSize: headSize ?? hiddenSize / heads, vocabularySize: vocabularySize, contextLength: contextLength,
+            headSize: try ModelConfig.headSize(headSize, embeddingSize: hiddenSize, heads: heads),
+            vocabularySize: vocabularySize, contextLength: contextLength,
             ropeTheta: ropeTheta ?? 10000, ropeStyle: architecture == "qwen2" ? .neox : .interleaved,
             ropeScaling: try ropeScaling?.ropeScaling(), normEpsilon: normEpsilon ?? 1e-6,
             tiedEmbeddings: tiedEmbeddings ?? false, attentionBias: attentionBias)

@@ -12,6 +12,9 @@ struct HuggingFaceTokenizer {
     /// patterns of Qwen2 and Llama 3, which run before a `ByteLevel` without its own regex.
     static let qwen2Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    /// The most tokens a checkpoint's vocabulary may have: 2 Mi, eight times the largest real
+    /// ones (Gemma 3's 262 144).
+    static let maxVocabularySize = 1 << 21
 
     /// The spec for a model whose `config.json` is `config`.
     func spec(config: HuggingFaceConfig) throws(ModelSourceError) -> TokenizerSpec {
@@ -34,6 +37,10 @@ struct HuggingFaceTokenizer {
     /// and are control tokens (3) if special, else user-defined (4); ids up to the model's
     /// vocabulary size that no token has are padding, `[PAD<id>]`, unused (5).
     func vocabulary(size: Int) throws(ModelSourceError) -> (tokens: [String], types: [Int32]) {
+        // The size sets the length of the token list, so an absurd one must not reach the allocation.
+        guard (0...Self.maxVocabularySize).contains(size) else {
+            throw .invalid("config.json: vocab_size \(size) is not a vocabulary size (0 to \(Self.maxVocabularySize))")
+        }
         let added = file.addedTokens ?? []
         let largestID = max(file.model.vocab.values.max() ?? -1, added.map(\.id).max() ?? -1)
         // Ids index an array, so a corrupt id must not be allowed to size it; real files leave

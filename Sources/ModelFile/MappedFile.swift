@@ -23,6 +23,8 @@ public final class MappedFile: @unchecked Sendable {
     public let count: Int
     /// All of the file's bytes, valid for as long as this object lives.
     public let bytes: UnsafeRawBufferPointer
+    /// Whether `bytes` is a mapping (unmapped at the end) or a heap copy (freed).
+    private let isMapping: Bool
 
     /// Maps the file at `path`.
     ///
@@ -50,10 +52,30 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         self.count = size
         self.bytes = UnsafeRawBufferPointer(start: address, count: size)
+        self.isMapping = true
+    }
+
+    /// A heap copy of `contents` behind the same checked accessors, called `path` in errors: for
+    /// the fuzz targets, which hand a parser bytes rather than a file. The copy is exactly as long
+    /// as `contents`, so AddressSanitizer reports a read past its end, which the rest of a
+    /// mapping's last page would hide. Empty contents throw `.empty`, as an empty file does.
+    public init(copying contents: UnsafeRawBufferPointer, path: String) throws(MappedFileError) {
+        guard contents.count > 0 else { throw .empty(path: path) }
+        // Page-aligned like a mapping, so parsers see the alignment a real file gives them.
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: contents.count, alignment: 4096)
+        copy.copyMemory(from: contents)
+        self.path = path
+        self.count = contents.count
+        self.bytes = UnsafeRawBufferPointer(copy)
+        self.isMapping = false
     }
 
     deinit {
-        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), count)
+        if isMapping {
+            munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), count)
+        } else {
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress!).deallocate()
+        }
     }
 
     /// The `count` bytes starting at `offset`, or `MappedFileError.outOfBounds` if any of them is past the end.

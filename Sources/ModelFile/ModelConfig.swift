@@ -48,6 +48,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.attentionBias = attentionBias
     }
 
+    /// The head size a file gives, or if it gives none, the embedding split evenly over the heads,
+    /// as llama.cpp and transformers take it. A file with no heads is broken, and must not divide by zero.
+    static func headSize(_ given: Int?, embeddingSize: Int, heads: Int) throws(ModelSourceError) -> Int {
+        if let given { return given }
+        guard heads > 0 else { throw .invalid("the model has \(heads) attention heads") }
+        return embeddingSize / heads
+    }
+
     /// Width of the key and value projections.
     public var kvSize: Int { kvHeads * headSize }
 }

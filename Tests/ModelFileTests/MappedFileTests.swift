@@ -44,4 +44,15 @@ import ModelFile
             #expect(throws: MappedFileError.empty(path: empty)) { try GGUFFile(path: empty) }
         }
     }
+
+    @Test func aCopyOfBytesReadsLikeAFile() throws {
+        let contents: [UInt8] = [1, 2, 3, 4, 5]
+        let file = try contents.withUnsafeBytes { try MappedFile(copying: $0, path: "input") }
+        #expect(file.path == "input")
+        #expect(Array(file.bytes) == contents)
+        #expect(Int(bitPattern: file.bytes.baseAddress) % 4096 == 0, "aligned like a mapping")
+        #expect(try file.load(UInt32.self, at: 1) == 0x0504_0302)
+        #expect(throws: MappedFileError.self) { try file.bytes(at: 4, count: 2) }
+        #expect(throws: MappedFileError.empty(path: "input")) { try MappedFile(copying: UnsafeRawBufferPointer(start: nil, count: 0), path: "input") }
+    }
 }

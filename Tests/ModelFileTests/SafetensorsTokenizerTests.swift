@@ -153,6 +153,20 @@ import ModelFile
         fixture.tokenizer["model"] = nil
         try fixture.expectOpeningError("tokenizer.json: 'model' is missing")
     }
+
+    /// config.json's vocab_size sizes the token list and its heads divide the width: absurd values
+    /// are errors, not an allocation that kills the process or a division by zero (found while
+    /// fuzzing with FuzzCheckpoint).
+    @Test func absurdConfigSizesAreErrors() throws {
+        var fixture = CheckpointFixture.qwen2()
+        for size in [1 << 50, Int.max, -1] {
+            fixture.config["vocab_size"] = size
+            try fixture.expectOpeningError("config.json: vocab_size \(size) is not a vocabulary size")
+        }
+        fixture = .qwen2()
+        fixture.config["num_attention_heads"] = 0
+        try fixture.expectOpeningError("the model has 0 attention heads")
+    }
 }
 
 extension CheckpointFixture {
