@@ -197,11 +197,7 @@ public final class Agent: Sendable {
                 log.debug("left a fleet prompt to group \(group)", ["id": request.id])
                 return
             }
-            if let answer = answers.answer(for: request) {
-                log.info("answered a request sent again from the answers kept", ["id": request.id])
-                client?.publish(answer, to: request.route, qos: configuration.qos)
-                return
-            }
+            if answerAgain(request) { return }
             enqueue(request)
         }
     }
@@ -211,9 +207,11 @@ public final class Agent: Sendable {
         do {
             try queue.push(job)
             log.debug("queued", ["id": request.id, "depth": queue.depth])
-        } catch .duplicateID where queue.job(id: request.id)?.request.route.topic == request.route.topic {
+        } catch .duplicateID where queue.job(id: request.id).map({ AnswerCache.isSame($0.request, as: request) }) ?? false {
             // The same client sent it again (after a reconnect, say): the answer under way goes to it.
             log.info("a request sent again is already queued or running; its answer will follow", ["id": request.id])
+        } catch .duplicateID where answerAgain(request) {
+            // It finished between the two checks: answered from the answers kept.
         } catch {
             let refusal = RequestError(refused: error, id: request.id, capacity: queue.capacity)
             log.info("refused a request", ["id": request.id, "code": refusal.code.rawValue])
@@ -244,6 +242,11 @@ public final class Agent: Sendable {
     private func serveQueue() {
         while let job = queue.next() {
             let request = job.request
+            // A copy queued while the first was finishing: its answer is kept by now.
+            if answerAgain(request) {
+                queue.finished()
+                continue
+            }
             // Taken once per request: a model swapped in meanwhile serves the next one.
             let model = serving
             model.runner.run(job) { reply in
@@ -264,6 +267,14 @@ public final class Agent: Sendable {
             queue.finished()
         }
         workerFinished.signal()
+    }
+
+    /// Sends the answer kept for `request`, if this very request was answered before; says whether it did.
+    private func answerAgain(_ request: PromptRequest) -> Bool {
+        guard let answer = answers.answer(for: request) else { return false }
+        log.info("answered a request sent again from the answers kept", ["id": request.id])
+        client?.publish(answer, to: request.route, qos: configuration.qos)
+        return true
     }
 
     func send(_ reply: Reply, for request: PromptRequest) {

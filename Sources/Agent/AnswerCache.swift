@@ -11,7 +11,7 @@ import Synchronization
 /// streaming) are: an id reused for another prompt is generated afresh, and a client cannot fetch
 /// another's answer by its id, since the answer goes to its own reply topic (which the broker's
 /// ACL keeps to that client). Only finished answers are kept: an error (busy, cancelled,
-/// timeout) is worth trying again. Bounded by count and by bytes, oldest first out.
+/// timeout) is worth trying again. Bounded by count and by serialized bytes, oldest first out.
 final class AnswerCache: Sendable {
     /// Answers kept at most.
     let capacity: Int
@@ -73,6 +73,11 @@ final class AnswerCache: Sendable {
 
     /// Answers kept now.
     var count: Int { state.withLock { $0.order.count } }
+
+    /// Whether `a` and `b` are one request sent twice: the same id, reply topic and content.
+    static func isSame(_ a: PromptRequest, as b: PromptRequest) -> Bool {
+        key(a) == key(b) && content(a) == content(b)
+    }
 
     private static func key(_ request: PromptRequest) -> Key {
         Key(id: request.id, replyTopic: request.route.topic)

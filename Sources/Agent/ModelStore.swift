@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ModelFile
 import ModelPush
 
 /// The directory of models a device keeps: `<name>.hlq` files with their `DigestSidecar`
@@ -97,9 +98,6 @@ public struct ModelStore: Sendable {
 extension ModelStore {
     /// Flushes the store's directory, which makes a rename into it survive a power cut.
     private func syncDirectory() throws {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw PushError("cannot open \(directory): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw PushError("cannot flush \(directory): \(String(cString: strerror(errno)))") }
+        do { try DurableFile.syncDirectory(directory) } catch { throw PushError(error.description) }
     }
 }

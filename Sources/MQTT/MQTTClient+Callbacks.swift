@@ -23,7 +23,7 @@ extension MQTTClient {
         mosquitto_log_callback_set(handle) { _, userdata, level, text in
             guard level == MOSQ_LOG_ERR, let text else { return }
             let line = String(cString: text)
-            MQTTClient.from(userdata).state.withLock { $0.loggedErrors = Array(($0.loggedErrors + [line]).suffix(4)) }
+            MQTTClient.from(userdata).state.withLock { $0.loggedErrors = Array(($0.loggedErrors + [line]).suffix(8)) }
         }
         mosquitto_message_v5_callback_set(handle) { _, userdata, message, properties in
             guard let message = message?.pointee else { return }

@@ -26,10 +26,11 @@ extension MQTTClient {
             }
             let status = mosquitto_connect_bind_v5(handle, configuration.host, Int32(configuration.port),
                                                    Int32(configuration.keepAlive), nil, connectProperties)
+            let error = errno
             if status == MOSQ_ERR_SUCCESS.rawValue {
                 serveConnection()
             } else {
-                deliver(.connectionFailed(reason: describeConnectFailure(status)))
+                deliver(.connectionFailed(reason: describeConnectFailure(status, errno: error)))
             }
             state.withLock { $0.connection = .offline }
             if isStopping { break }
@@ -56,15 +57,17 @@ extension MQTTClient {
             }
             // libmosquitto wakes this early when another thread queues a packet.
             let status = mosquitto_loop(handle, 250, 1)
+            let error = errno
             guard status == MOSQ_ERR_SUCCESS.rawValue else {
                 let unanswered = state.withLock { !$0.connackReceived && !$0.stopping }
-                if unanswered { deliver(.connectionFailed(reason: describeConnectFailure(status))) }
+                if unanswered { deliver(.connectionFailed(reason: describeConnectFailure(status, errno: error))) }
                 return
             }
         }
     }
 
-    private func describeConnectFailure(_ status: Int32) -> String {
+    /// A failed attempt in words; `errno` as it was right after the call that failed.
+    private func describeConnectFailure(_ status: Int32, errno error: Int32) -> String {
         if status == MOSQ_ERR_TLS.rawValue {
             return TLSFailure.describe(logged: state.withLock { $0.loggedErrors }, host: configuration.host, port: configuration.port)
         }
@@ -72,7 +75,7 @@ extension MQTTClient {
             return TLSFailure.plainClientHint(host: configuration.host, port: configuration.port)
         }
         let reason = status == MOSQ_ERR_ERRNO.rawValue
-            ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(status))
+            ? String(cString: strerror(error)) : String(cString: mosquitto_strerror(status))
         return "\(configuration.host):\(configuration.port): \(reason)"
     }
 }

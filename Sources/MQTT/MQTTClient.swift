@@ -45,7 +45,7 @@ public final class MQTTClient: @unchecked Sendable {
         var stopping = false
         /// The broker refused the last CONNECT, and the connection it then closes is no news.
         var refusedAtConnect = false
-        /// The errors libmosquitto logged during the current connection attempt (the last few),
+        /// The errors libmosquitto logged during the current connection attempt (the last eight),
         /// which name a TLS failure that its return code does not.
         var loggedErrors: [String] = []
         /// The broker answered this connection's CONNECT (accepting or refusing it).

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ModelFile
 import Protocol
 
 /// Signed `use` and `rm`: a model command that changes what a device serves must be signed by a
@@ -49,45 +50,50 @@ extension ModelCommand {
 /// Refuses a signed command seen before: each must be issued within `maxAge` of the device's
 /// clock, and carry a nonce not seen among the commands admitted in the last `maxAge`.
 ///
-/// With a `file` (in the model store), the nonces survive a restart, written atomically after
-/// each admission. That matters on boards without a real-time clock, which boot with their clock
-/// behind: a command captured before the restart could otherwise be replayed while the clock
-/// catches up. The window is kept relative to the newest command admitted rather than to the
-/// clock, so a clock set back neither forgets nonces early nor lets in a command older than that
-/// window. Without a file (no model store), a command issued before the agent started is refused
-/// instead, since it may be one admitted before.
+/// With a `file` (in the model store), the nonces survive a restart: they are written durably
+/// before a command is admitted. That matters on boards without a real-time clock, which boot
+/// with their clock behind: a command captured before the restart could otherwise be replayed
+/// while the clock catches up. The window is kept relative to the newest command admitted rather
+/// than to the clock, so a clock set back neither forgets nonces early nor lets in a command older
+/// than that window (two signers' clocks may differ by at most `maxAge`). While no history is
+/// known (no file, a first start, a file that is empty or damaged), a command issued before the
+/// agent started is refused instead, since it may be one admitted before.
 public final class CommandReplayGuard: @unchecked Sendable {
-    // @unchecked Sendable: `seen` and `newest` are only touched under `lock`.
+    // @unchecked Sendable: the mutable state is only touched under `lock`.
     public let maxAge: TimeInterval
     /// The nonces' file, or nil when they live in memory only.
     public let file: String?
+    /// Why the nonces' file could not be used as it was, for the agent's log.
+    public let problem: String?
     private let startedAt: Date
     private let lock = NSLock()
     /// Admitted nonces and when they were issued (Unix milliseconds); pruned as they age out.
     private var seen: [String: Int64] = [:]
     /// The newest `issued` admitted.
     private var newest = Int64.min
+    /// Whether the nonces admitted before this start are known (read from the file, or none
+    /// could have been: one has been written since).
+    private var historyKnown = false
 
-    /// A guard whose nonces live in `file` when given. A file that cannot be read (damaged, say)
-    /// is treated as absent, with the rule for a guard without one: `problem` tells why.
+    /// A guard whose nonces live in `file` when given. A damaged file is moved aside (to
+    /// `<file>.damaged`) and rewritten at the next admission.
     public init(maxAge: TimeInterval, startedAt: Date = Date(), file: String? = nil) {
         self.maxAge = maxAge
         self.startedAt = startedAt
-        var file = file
-        if let path = file, FileManager.default.fileExists(atPath: path) {
-            if let saved = Self.load(path) {
+        self.file = file
+        var problem: String?
+        if let file, FileManager.default.fileExists(atPath: file) {
+            if let saved = Self.load(file), !saved.isEmpty {
                 seen = saved
                 newest = saved.values.max() ?? .min
+                historyKnown = true
             } else {
-                problem = "\(path) is not a nonce file; commands issued before this start are refused until it is written again"
-                file = nil
+                rename(file, file + ".damaged")
+                problem = "\(file) was empty or damaged (moved to \(file).damaged): until a command is admitted, commands issued before this start are refused"
             }
         }
-        self.file = file
+        self.problem = problem
     }
-
-    /// Why the nonces' file was not used, if it was not.
-    public private(set) var problem: String?
 
     /// Admits a command issued at `issued` (Unix milliseconds) with `nonce`, or throws why not.
     public func admit(nonce: String, issued: Int64, now: Date) throws(RequestError) {
@@ -102,13 +108,13 @@ public final class CommandReplayGuard: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        if file == nil {
+        if !historyKnown {
             guard issued >= Int64(startedAt.timeIntervalSince1970 * 1000) else {
                 throw RequestError(.forbidden, "the command was issued before this agent started, so it may be a replay; send it again")
             }
         }
         guard newest == .min || issued >= newest - window else {
-            throw RequestError(.forbidden, "the command was issued more than \(Int(maxAge)) s (command_max_age) before one this device already admitted, so it may be a replay")
+            throw RequestError(.forbidden, "the command was issued more than \(Int(maxAge)) s (command_max_age) before one this device already admitted, so it may be a replay (if a signer's clock was wrong, removing \(file ?? "the agent's memory") clears the record)")
         }
         guard seen[nonce] == nil else {
             throw RequestError(.forbidden, "this signed command was already used once (same nonce); a replay is refused")
@@ -116,22 +122,19 @@ public final class CommandReplayGuard: @unchecked Sendable {
         let newestNext = max(newest, issued)
         var next = seen.filter { $0.value >= newestNext - window }
         next[nonce] = issued
-        // Recorded before it is admitted: a nonce forgotten at the next start would reopen the hole.
-        if let file { try Self.save(next, to: file) }
+        if let file {
+            // Recorded before it is admitted: a nonce forgotten at the next start would reopen the hole.
+            let text = next.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)\n" }.joined()
+            do { try DurableFile.write(Array(text.utf8), to: file) } catch {
+                throw RequestError(.internal, "cannot record the command's nonce (\(error.description)), so it is refused")
+            }
+        }
         seen = next
         newest = newestNext
+        historyKnown = true
     }
 
-    /// Writes the nonces atomically, one `issued nonce` line each.
-    private static func save(_ seen: [String: Int64], to path: String) throws(RequestError) {
-        let text = seen.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)\n" }.joined()
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw RequestError(.internal, "cannot record the command's nonce in \(path) (\(error.localizedDescription)), so it is refused")
-        }
-    }
-
+    /// The nonces a file holds, one `issued nonce` line each; nil if it is not such a file.
     private static func load(_ path: String) -> [String: Int64]? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var seen: [String: Int64] = [:]

@@ -11,6 +11,7 @@ import Foundation
 public struct StepSizes: Sendable, Equatable {
     /// One size per run of `stride` parameters.
     public var values: [Float]
+    /// Parameters that share a size (an HLQ group's scales and midpoint; a whole norm).
     public var stride: Int
 
     public init(values: [Float], stride: Int) {
@@ -19,8 +20,8 @@ public struct StepSizes: Sendable, Equatable {
         self.stride = stride
     }
 
-    /// One size for a whole array of `count` parameters: the mean magnitude of `parameters` (1
-    /// when they are all 0, so that the rate is then absolute).
+    /// One size for the whole array `parameters`: their mean magnitude (1 when they are all 0,
+    /// so that the rate is then absolute).
     public init(meanMagnitudeOf parameters: [Float]) {
         let mean = parameters.isEmpty ? 0 : parameters.reduce(0) { $0 + abs($1) } / Float(parameters.count)
         self.init(values: [mean > 0 ? mean : 1], stride: max(parameters.count, 1))
@@ -67,12 +68,13 @@ public struct AdamW: Sendable {
             parameters[a].withUnsafeMutableBufferPointer { p in
                 first[a].withUnsafeMutableBufferPointer { m in
                     second[a].withUnsafeMutableBufferPointer { v in
-                        sizes[a].values.withUnsafeBufferPointer { size in
-                            for i in 0..<p.count {
+                        for (run, size) in sizes[a].values.enumerated() where run * stride < p.count {
+                            let step = rate * size
+                            for i in (run * stride)..<min((run + 1) * stride, p.count) {
                                 m[i] = beta1 * m[i] + (1 - beta1) * g[i]
                                 v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
                                 let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + epsilon)
-                                p[i] -= rate * size[i / stride] * (update + weightDecay * p[i])
+                                p[i] -= step * (update + weightDecay * p[i])
                             }
                         }
                     }

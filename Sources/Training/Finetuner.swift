@@ -65,7 +65,8 @@ public final class Finetuner {
         var identity = options
         identity.stages = .both
         let settings = String(decoding: try encoder.encode(identity), as: UTF8.self)
-        fingerprint = String(format: "%08x ", crc) + settings
+        // The step rule is named too: a checkpoint of a build whose rates were absolute is refused.
+        fingerprint = String(format: "%08x ", crc) + "steps in units of each group's size " + settings
     }
 
     public var trainingSequences: Int { samples.training.count }

@@ -55,7 +55,7 @@ struct BrokerOptions: ParsableArguments {
     }
 
     /// A connected client that has subscribed to `subscriptions` and files what arrives in `inbox`;
-    /// `reconnected` runs (on the client's thread) each time it is connected again after a loss.
+    /// `reconnected` runs (on the client's delivery queue) each time it is connected again after a loss.
     func connect(_ settings: BrokerSettings, clientID: String, subscriptions: [String],
                  inbox: MessageInbox, reconnected: @escaping @Sendable () -> Void = {}) throws -> MQTTClient {
         try connect(settings, clientID: clientID, subscriptions: subscriptions, onMessage: { inbox.append($0) },

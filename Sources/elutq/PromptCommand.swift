@@ -81,7 +81,13 @@ struct PromptCommand: ParsableCommand {
                 if json {
                     print(reply.serialized)
                 } else {
-                    FileHandle.standardOutput.write(Data((Self.missing(from: streamed, final: reply["text"]?.string ?? "") + "\n").utf8))
+                    let final = reply["text"]?.string ?? ""
+                    if let rest = Self.rest(of: final, after: streamed) {
+                        FileHandle.standardOutput.write(Data((rest + "\n").utf8))
+                    } else {
+                        FileHandle.standardError.write(Data("\nelutq: part of the stream was lost; the whole answer follows\n".utf8))
+                        FileHandle.standardOutput.write(Data(("\n" + final + "\n").utf8))
+                    }
                     report(reply, sentAt: sentAt, firstChunkAt: firstChunkAt)
                 }
                 return
@@ -99,12 +105,11 @@ struct PromptCommand: ParsableCommand {
         throw failure("no complete reply within \(timeout) s")
     }
 
-    /// What the final text adds to what was streamed: the rest of it, or, when chunks were lost
-    /// on the way (a broker restart), the whole text again on a line of its own.
-    static func missing(from streamed: String, final: String) -> String {
-        if final.hasPrefix(streamed) { return String(final.dropFirst(streamed.count)) }
-        FileHandle.standardError.write(Data("\nelutq: part of the stream was lost; the whole answer follows\n".utf8))
-        return final
+    /// What the final text adds to what was streamed, or nil when chunks were lost on the way (a
+    /// broker restart). Compared as bytes: a chunk may end inside a character of several scalars.
+    static func rest(of final: String, after streamed: String) -> String? {
+        guard final.utf8.starts(with: streamed.utf8) else { return nil }
+        return String(decoding: final.utf8.dropFirst(streamed.utf8.count), as: UTF8.self)
     }
 
     private func request(id: String) -> JSON {

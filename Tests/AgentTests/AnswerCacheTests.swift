@@ -94,6 +94,18 @@ extension BrokerTests {
             }
         }
 
+        /// Another prompt under the id of one still running is refused, not answered with the other's text.
+        @Test func anotherPromptUnderTheIdOfARunningOneIsRefused() throws {
+            try withHarness { harness in
+                try harness.startAgent("d1")
+                harness.client.publish("elutq/d1/prompt", promptRequest("same-id", longPrompt, maxTokens: 48))
+                _ = try harness.client.chunks("same-id", atLeast: 1)
+                harness.client.publish("elutq/d1/prompt", promptRequest("same-id", "Say no.", maxTokens: 6))
+                #expect(try harness.client.reply("same-id").errorCode == "bad_request")
+                #expect(try harness.client.reply("same-id").final != nil)
+            }
+        }
+
         @Test func anIdReusedForAnotherPromptIsGeneratedAfresh() throws {
             try withHarness { harness in
                 let agent = try harness.startAgent("d1")

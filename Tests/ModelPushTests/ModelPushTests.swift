@@ -58,16 +58,20 @@ import TestSupport
         }
     }
 
-    /// A damaged nonce file is not trusted: the guard falls back to refusing commands issued before it started.
-    @Test func aDamagedNonceFileFallsBackToTheStartRule() throws {
+    /// An empty or damaged nonce file is not trusted: it is moved aside, commands issued before
+    /// the start are refused until one is admitted, and the file is written again then.
+    @Test(arguments: ["not a nonce file", ""])
+    func anEmptyOrDamagedNonceFileFallsBackToTheStartRule(contents: String) throws {
         try withTemporaryDirectory { directory in
             let file = directory.appendingPathComponent(".command-nonces").path
-            try "not a nonce file".write(toFile: file, atomically: true, encoding: .utf8)
+            try contents.write(toFile: file, atomically: true, encoding: .utf8)
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             let replays = CommandReplayGuard(maxAge: 300, startedAt: start, file: file)
-            #expect(replays.problem != nil && replays.file == nil)
+            #expect(replays.problem != nil)
+            #expect(FileManager.default.fileExists(atPath: file + ".damaged"))
             #expect(throws: RequestError.self) { try replays.admit(nonce: "a", issued: 1_800_000_000_000 - 1000, now: start) }
             #expect(throws: Never.self) { try replays.admit(nonce: "b", issued: 1_800_000_000_000 + 1000, now: start) }
+            #expect(CommandReplayGuard(maxAge: 300, startedAt: start, file: file).problem == nil)
         }
     }
 
