@@ -5,9 +5,12 @@ import Glibc
 /// `String.write(toFile:atomically:)` renames a temporary file into place but flushes neither the
 /// file nor its directory, so after a power cut the name can point at an empty file.
 public enum DurableFile {
-    /// Why a durable write failed.
+    /// Why a durable write failed: the system call, its file and `errno`'s text.
     public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+        public let operation: String
+        public let path: String
+        public let reason: String
+        public var description: String { "cannot \(operation) \(path): \(reason)" }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, flushes it, renames it over `path` and
@@ -34,24 +37,25 @@ public enum DurableFile {
             unlink(temporary)
             throw failure("rename \(temporary) to", path)
         }
-        try syncDirectory(of: path)
+        try syncDirectory(directory(of: path))
     }
 
-    /// Flushes the directory holding `path`, which makes a rename into it survive a power cut.
-    public static func syncDirectory(of path: String) throws(Failure) {
-        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        try syncDirectory(directory.isEmpty ? "/" : directory)
-    }
-
-    /// Flushes `directory` itself.
+    /// Flushes `directory`, which makes a rename into it survive a power cut.
     public static func syncDirectory(_ directory: String) throws(Failure) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure("open", directory) }
+        guard descriptor >= 0 else { throw failure("open directory", directory) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw failure("flush", directory) }
+        guard fsync(descriptor) == 0 else { throw failure("flush directory", directory) }
     }
 
-    private static func failure(_ action: String, _ path: String) -> Failure {
-        Failure(description: "cannot \(action) \(path): \(String(cString: strerror(errno)))")
+    /// The directory holding `path`: `a/b/model.hlq` gives `a/b`, `model.hlq` gives `.`.
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+
+    private static func failure(_ operation: String, _ path: String) -> Failure {
+        Failure(operation: operation, path: path, reason: String(cString: strerror(errno)))
     }
 }

@@ -165,18 +165,17 @@ public final class HLQFileWriter {
 
     /// Flushes the directory holding `path`, which makes a rename into it durable.
     private static func syncDirectory(of path: String) throws(HLQFileError) {
-        let directory = split(path).directory
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure(directory, "open directory") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw failure(directory, "flush directory") }
+        do throws(DurableFile.Failure) {
+            try DurableFile.syncDirectory(DurableFile.directory(of: path))
+        } catch {
+            throw .cannotWrite(path: error.path, operation: error.operation, reason: error.reason)
+        }
     }
 
     /// The directory and file name of `path`: `a/b/model.hlq` gives `a/b` and `model.hlq`.
     private static func split(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = String(path[..<slash])
-        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        return (DurableFile.directory(of: path), name)
     }
 
     /// The error for a system call on `path` that just failed, with `errno`'s text.
