@@ -63,6 +63,18 @@ public enum EmbeddingTable: @unchecked Sendable {
         }
     }
 
+    /// Writes the embeddings of `tokens` into `out`, [tokens.count][cols].
+    public func rows(_ tokens: some Sequence<Int32>, into out: UnsafeMutablePointer<Float>) {
+        for (t, token) in tokens.enumerated() { row(Int(token), into: out + t * cols) }
+    }
+
+    /// Floats per row.
+    public var cols: Int {
+        switch self {
+        case .f32(_, let cols), .f16(_, let cols), .q8(_, _, let cols): cols
+        }
+    }
+
     /// Writes the embedding of `token` into `out`.
     public func row(_ token: Int, into out: UnsafeMutablePointer<Float>) {
         switch self {

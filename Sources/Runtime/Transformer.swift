@@ -49,12 +49,7 @@ public final class Transformer: @unchecked Sendable {
     /// stream is then in `blocks.residual`, [tokens.count][embeddingSize], until the next call.
     public func runBlocks(_ tokens: ArraySlice<Int32>, at position: Int) {
         precondition(!tokens.isEmpty && tokens.count <= maxBatch, "1...maxBatch tokens per call")
-        let width = config.embeddingSize
-        StepProfile.measure(profile, .elementwise) {
-            for (t, token) in tokens.enumerated() {
-                weights.embedding.row(Int(token), into: blocks.residual + t * width)
-            }
-        }
+        StepProfile.measure(profile, .elementwise) { weights.embedding.rows(tokens, into: blocks.residual) }
         for (layer, block) in weights.blocks.enumerated() {
             blocks.run(block, layer: layer, count: tokens.count, position: position)
         }

@@ -44,16 +44,13 @@ public final class BlockReconstruction {
         pass = BlockPass(config: c, length: options.length, pool: pool)
         runner = BlockRunner(config: c, layers: 1, contextLength: options.length, maxBatch: options.length, pool: pool)
         let sequences = samples.training + samples.heldOut
-        floatStream = sequences.map { tokens in
+        func embedded(_ tokens: [Int32], by table: EmbeddingTable) -> [Float] {
             var rows = [Float](repeating: 0, count: tokens.count * d)
-            rows.withUnsafeMutableBufferPointer { rows in
-                for (t, token) in tokens.enumerated() { teacher.embedding.row(Int(token), into: rows.baseAddress! + t * d) }
-            }
+            rows.withUnsafeMutableBufferPointer { table.rows(tokens, into: $0.baseAddress!) }
             return rows
         }
-        quantizedStream = sequences.map { tokens in
-            tokens.flatMap { token in student.embedding[(Int(token) * d)..<((Int(token) + 1) * d)] }
-        }
+        floatStream = sequences.map { embedded($0, by: teacher.embedding) }
+        quantizedStream = sequences.map { embedded($0, by: student.embedding) }
     }
 
     /// Moves both streams through blocks `0..<count` as they stand, without training: how a

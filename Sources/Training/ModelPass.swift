@@ -29,6 +29,9 @@ public final class ModelPass {
     private let headTransposed: FloatBuffer
     /// [tile][vocabularySize]
     private let logits: FloatBuffer
+    /// [vocabularySize][tile] and [embeddingSize][tile]: the backward through the head runs
+    /// transposed, so that the head is held once, as `headTransposed`.
+    private let logitsTransposed, headGradientTransposed: FloatBuffer
     /// [T][embeddingSize]: the final norm's output, then the gradients flowing back between blocks.
     private let normed, gradient, nextGradient: FloatBuffer
     /// [T]
@@ -44,17 +47,11 @@ public final class ModelPass {
         pass = BlockPass(config: c, length: length, pool: pool)
         self.teacher = teacher.map { Transformer(weights: $0, contextLength: length, maxBatch: Self.tile, pool: pool) }
         tapes = (0..<c.layers).map { _ in BlockTape(config: c, length: length) }
-        let transposed = FloatBuffer(c.embeddingSize * c.vocabularySize)
-        student.head.withUnsafeBufferPointer { head in
-            let (d, vocabulary) = (c.embeddingSize, c.vocabularySize)
-            pool.parallelFor(d) { columns in
-                DenseProduct.transpose(head.baseAddress! + columns.lowerBound, ldx: d, rows: vocabulary,
-                                       cols: columns.count, into: transposed.pointer + columns.lowerBound * vocabulary,
-                                       ldt: vocabulary)
-            }
-        }
-        headTransposed = transposed
+        headTransposed = FloatBuffer(c.embeddingSize * c.vocabularySize)
+        student.transposeHead(into: headTransposed.pointer, pool: pool)
         logits = FloatBuffer(Self.tile * vocabulary)
+        logitsTransposed = FloatBuffer(vocabulary * Self.tile)
+        headGradientTransposed = FloatBuffer(d * Self.tile)
         normed = FloatBuffer(length * d)
         gradient = FloatBuffer(length * d)
         nextGradient = FloatBuffer(length * d)
@@ -74,9 +71,7 @@ public final class ModelPass {
     public func loss(_ tokens: [Int32], target: Target, computeGradient: Bool) -> Double {
         precondition(tokens.count == length)
         let first = tapes[0].input.pointer
-        student.embedding.withUnsafeBufferPointer { e in
-            for (t, token) in tokens.enumerated() { (first + t * d).update(from: e.baseAddress! + Int(token) * d, count: d) }
-        }
+        student.embedding.rows(tokens, into: first)
         for (index, block) in student.blocks.enumerated() {
             pass.forward(block, tape: tapes[index])
             if index + 1 < tapes.count { tapes[index + 1].input.pointer.update(from: tapes[index].output.pointer, count: length * d) }
@@ -125,12 +120,7 @@ public final class ModelPass {
                 }
                 for v in 0..<vocabulary { z[v] *= scale }
             }
-            if computeGradient {
-                student.head.withUnsafeBufferPointer { head in
-                    DenseProduct.multiply(logits.pointer, lda: vocabulary, rows: rows, by: head.baseAddress!, ldb: d,
-                                          depth: vocabulary, columns: d, into: nextGradient.pointer + tile * d, ldc: d, pool: pool)
-                }
-            }
+            if computeGradient { headBackward(rows: rows, into: nextGradient.pointer + tile * d) }
         }
         if computeGradient {
             gradient.zero()
@@ -138,6 +128,20 @@ public final class ModelPass {
                                  outputGradient: nextGradient.pointer, addingInto: gradient.pointer)
         }
         return total / Double(scored.count)
+    }
+
+    /// dL/d(normed) of one tile, [rows][embeddingSize], from dL/dz in `logits`: dL/dz · head,
+    /// computed as headᵀ · (dL/dz)ᵀ, split by rows of headᵀ. Each output is still summed over the
+    /// vocabulary in order by one participant, so the result does not depend on the thread count.
+    private func headBackward(rows: Int, into out: UnsafeMutablePointer<Float>) {
+        DenseProduct.transpose(logits.pointer, ldx: vocabulary, rows: rows, cols: vocabulary,
+                               into: logitsTransposed.pointer, ldt: rows)
+        pool.parallelFor(d) { range in
+            DenseProduct.multiply(headTransposed.pointer + range.lowerBound * vocabulary, lda: vocabulary, rows: range.count,
+                                  by: logitsTransposed.pointer, ldb: rows, depth: vocabulary, columns: 0..<rows,
+                                  into: headGradientTransposed.pointer + range.lowerBound * rows, ldc: rows)
+        }
+        DenseProduct.transpose(headGradientTransposed.pointer, ldx: rows, rows: d, cols: rows, into: out, ldt: d)
     }
 
     /// The float model's last residual stream over `tokens`, run once per distinct sequence, a

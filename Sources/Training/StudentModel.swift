@@ -2,20 +2,24 @@ import Engine
 import Foundation
 import HLQ
 import ModelFile
+import Parallel
 import Runtime
 
-/// A `.hlq` model opened for finetuning: its blocks in trainable form, and the frozen embeddings,
-/// final norm and head as dense floats.
+/// A `.hlq` model opened for finetuning: its blocks in trainable form, the final norm as floats,
+/// and the frozen embeddings and head read in place from the mapped file.
 public final class StudentModel: @unchecked Sendable {
     public let file: HLQFile
     public var config: ModelConfig { file.metadata.config }
     public var blocks: [TrainableBlock]
-    /// [vocabularySize][embeddingSize], as the runtime expands the stored rows.
-    public let embedding: [Float]
+    /// [vocabularySize][embeddingSize], rows expanded as the runtime expands them. Looked up in
+    /// the file, not copied: as floats Qwen2.5-Coder-1.5B's would take 933 MB.
+    public let embedding: EmbeddingTable
     /// [embeddingSize]
     public let outputNorm: [Float]
-    /// [vocabularySize][embeddingSize]: the head's weights (the embeddings' storage when tied).
-    public let head: [Float]
+    /// [vocabularySize][embeddingSize]: the head as the file stores it (the embeddings when tied).
+    let head: LinearWeight
+    /// Keeps `embedding` and `head` valid.
+    private let weights: ModelWeights
     /// The step sizes of `parameters`, fixed by the model as opened (before any training), so a
     /// resumed run steps exactly as the run it continues.
     public let stepSizes: [StepSizes]
@@ -40,14 +44,33 @@ public final class StudentModel: @unchecked Sendable {
                            queryBias: vector(b.queryBias, q), keyBias: vector(b.keyBias, kv), valueBias: vector(b.valueBias, kv),
                            linears: [b.query, b.key, b.value, b.attentionOutput, b.gate, b.up, b.down].map(trainable))
         }
-        var embedding = [Float](repeating: 0, count: c.vocabularySize * d)
-        embedding.withUnsafeMutableBufferPointer { e in
-            for token in 0..<c.vocabularySize { weights.embedding.row(token, into: e.baseAddress! + token * d) }
-        }
-        self.embedding = embedding
+        self.weights = weights
+        embedding = weights.embedding
+        head = weights.output
         outputNorm = vector(weights.outputNorm, d)!
-        head = file.tensor(named: "output.weight") == nil ? embedding : Self.dense(weights.output)
         stepSizes = blocks.flatMap(\.stepSizes)
+    }
+
+    /// Writes the head's transpose, [embeddingSize][vocabularySize], into `out`: the one dense
+    /// copy of the head training keeps, built a few rows at a time.
+    func transposeHead(into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let (d, vocabulary) = (config.embeddingSize, config.vocabularySize)
+        guard let rows = EmbeddingTable(head) else {
+            Self.dense(head).withUnsafeBufferPointer { dense in
+                DenseProduct.transpose(dense.baseAddress!, ldx: d, rows: vocabulary, cols: d, into: out, ldt: vocabulary)
+            }
+            return
+        }
+        pool.parallelFor((vocabulary + 15) / 16) { blocks in
+            // [16][embeddingSize]: rows of the head before they are transposed.
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: 16 * d)
+            defer { block.deallocate() }
+            for first in stride(from: blocks.lowerBound * 16, to: min(vocabulary, blocks.upperBound * 16), by: 16) {
+                let count = min(16, vocabulary - first)
+                for r in 0..<count { rows.row(first + r, into: block + r * d) }
+                DenseProduct.transpose(block, ldx: d, rows: count, cols: d, into: out + first, ldt: vocabulary)
+            }
+        }
     }
 
     /// Every trainable float of the model.
