@@ -3,6 +3,24 @@ import Foundation
 import Glibc
 import Parallel
 import Runtime
+import Synchronization
+
+/// When a progress line last went to a log.
+private let loggedProgress = ProgressClock()
+
+/// A clock that says when `seconds` have passed since it last said so.
+private final class ProgressClock: Sendable {
+    private let last = Mutex<Date?>(nil)
+
+    func due(every seconds: TimeInterval) -> Bool {
+        let now = Date()
+        return last.withLock { last in
+            if let previous = last, now.timeIntervalSince(previous) < seconds { return false }
+            last = now
+            return true
+        }
+    }
+}
 
 /// Options every model command takes, and the small output helpers they share.
 struct CommonOptions: ParsableArguments {
@@ -28,9 +46,15 @@ struct CommonOptions: ParsableArguments {
         if !json { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
     }
 
-    /// A progress line that overwrites itself on a terminal; logs and pipes get no progress noise.
+    /// A progress line that overwrites itself on a terminal; a log or pipe gets one line at most
+    /// every 30 seconds, so a run of half an hour under `nohup` still says where it is.
     func progress(_ line: String) {
-        if !json && isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8)) }
+        if json { return }
+        if isatty(STDERR_FILENO) != 0 {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        } else if loggedProgress.due(every: 30) {
+            FileHandle.standardError.write(Data("\(line)\n".utf8))
+        }
     }
 
     func endProgress() {
