@@ -1,6 +1,5 @@
 import Foundation
 import MQTT
-import Synchronization
 import Testing
 import TestSupport
 
@@ -81,28 +80,5 @@ import TestSupport
         #expect(events.count(of: .connected) == 0)
         // The connection the broker closes after refusing is not reported as a network failure.
         #expect(events.count { if case .disconnected = $0 { true } else { false } } == 0)
-    }
-}
-
-/// The connection events a client reports, kept for a test to wait on.
-final class EventLog: Sendable {
-    private let events = Mutex<[MQTTEvent]>([])
-
-    func append(_ event: MQTTEvent) { events.withLock { $0.append(event) } }
-
-    func count(where predicate: (MQTTEvent) -> Bool) -> Int { events.withLock { $0.filter(predicate).count } }
-
-    func count(of event: MQTTEvent) -> Int { count { $0 == event } }
-
-    func contains(where predicate: (MQTTEvent) -> Bool) -> Bool { count(where: predicate) > 0 }
-
-    /// The reason of the first failed connection attempt, if any.
-    var firstFailure: String? {
-        events.withLock { events in
-            events.lazy.compactMap { event -> String? in
-                if case .connectionFailed(let reason) = event { return reason }
-                return nil
-            }.first
-        }
     }
 }

@@ -18,21 +18,27 @@ public final class MosquittoBroker: Sendable {
     /// Starts a broker. With `persistence`, it keeps sessions and retained messages in its
     /// directory; it saves them only on `saveDatabase()` and on a clean exit, never on its own.
     /// With `users` (name: password), only those accounts may connect, and `acl` (mosquitto's
-    /// acl_file syntax) says what each may read and write. With `certificates`, its listener
+    /// acl_file syntax) says what each may read and write. With `dynamicSecurity` (the plugin's JSON
+    /// configuration) instead of `acl`, mosquitto's dynamic security plugin decides both who may
+    /// connect and what each may do (see `dynamicSecurityAccess`). With `certificates`, its listener
     /// speaks TLS only, with the broker certificate they hold. With `bridgeTo`, it is a site broker:
     /// it connects to that (central) broker over MQTT v5 and passes everything under `elutq/` both ways.
-    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil,
+    public init(persistence: Bool = false, users: [String: String] = [:], acl: String? = nil, dynamicSecurity: String? = nil,
                 certificates: TestCertificates? = nil, bridgeTo central: MosquittoBroker? = nil) throws {
         try TestNeed.broker.checkDeclared()
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw TestFailure("\(Self.executable) is missing: run tools/bootstrap (apt package mosquitto)")
         }
+        // With both at once, a test could not tell which of the two decided.
+        guard acl == nil || dynamicSecurity == nil else { throw TestFailure("a broker takes an acl or a dynamic security configuration, not both") }
         directory = try makeTemporaryDirectory("broker")
         port = try LoopbackPort.free()
         // Started as root, mosquitto would switch to the `mosquitto` user and lose access to this directory.
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)
         var access = "allow_anonymous true"
-        if !users.isEmpty {
+        if let dynamicSecurity {
+            access = try Self.dynamicSecurityAccess(dynamicSecurity, users: users, in: directory)
+        } else if !users.isEmpty {
             let passwords = directory.appendingPathComponent("passwords").path
             for (name, password) in users.sorted(by: { $0.key < $1.key }) {
                 try Self.addUser(name, password, to: passwords)
@@ -66,7 +72,7 @@ public final class MosquittoBroker: Sendable {
     }
 
     /// Adds an account to a mosquitto password file with `mosquitto_passwd -b`.
-    private static func addUser(_ name: String, _ password: String, to file: String) throws {
+    static func addUser(_ name: String, _ password: String, to file: String) throws {
         let tool = Process()
         tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
         tool.arguments = FileManager.default.fileExists(atPath: file) ? ["-b", file, name, password] : ["-c", "-b", file, name, password]
