@@ -86,8 +86,10 @@ let package = Package(
         // needs (TestNeeds.swift).
         .target(name: "TestSupport", dependencies: ["MQTT", "Protocol", "Runtime"], path: "Tests/TestSupport"),
         // For the tests that talk to agents: a private broker, in-process agents serving the real
-        // SmolLM2, a client that files their replies; and the suite that runs such tests one at a time.
-        .target(name: "AgentHarness", dependencies: ["Agent", "MQTT", "Parallel", "Protocol", "Runtime", "TestSupport"],
+        // SmolLM2, a client that files their replies, the signed model that push tests send (here so
+        // the bridge tests push it too); and the suite that runs such tests one at a time.
+        .target(name: "AgentHarness", dependencies: ["Agent", "ModelFile", "ModelPush", "MQTT", "Parallel", "Protocol", "Runtime",
+                                                     "TestSupport"],
                 path: "Tests/AgentHarness"),
         // One test target per module. A test that needs a broker, the built executables, the real
         // models or a Python oracle says so (`.needs(...)`); the others are unit tests, which
@@ -105,7 +107,7 @@ let package = Package(
         .testTarget(name: "FleetMonitorTests", dependencies: ["FleetMonitor", "MQTT", "Protocol"]),
         .testTarget(name: "ModelPushTests", dependencies: ["ModelPush", "Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "ModelFile", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",
                                                        "TestSupport"]),
         // `elutq` and `elutq-agent` run as a user runs them.
         .testTarget(name: "CommandLineTests", dependencies: ["Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport"]),

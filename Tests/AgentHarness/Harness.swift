@@ -17,6 +17,8 @@ public final class Harness {
     public let broker: MosquittoBroker
     public let client: TestClient
     public private(set) var agents: [Agent] = []
+    /// Site brokers bridged to `broker`; they outlive the agents on them, so each agent stops cleanly.
+    private var sites: [MosquittoBroker] = []
 
     /// Test clients' response topics live under `test/replies/`.
     public static let subscriptions = ["elutq/+/reply/#", "elutq/+/status", "test/replies/#"]
@@ -26,15 +28,24 @@ public final class Harness {
         client = try TestClient(broker: broker, subscriptions: Self.subscriptions, sessionExpiry: clientSessionExpiry)
     }
 
-    /// Starts an in-process agent and waits until it is online.
+    /// Starts an in-process agent on this harness's broker, or on `site`, and waits until the
+    /// client sees it online.
     @discardableResult
-    public func startAgent(_ device: String, configure: (inout AgentConfiguration) -> Void = { _ in }) throws -> Agent {
-        let agent = try Agent(configuration: try testConfiguration(broker: broker, device: device, configure: configure),
+    public func startAgent(_ device: String, on site: MosquittoBroker? = nil,
+                           configure: (inout AgentConfiguration) -> Void = { _ in }) throws -> Agent {
+        let agent = try Agent(configuration: try testConfiguration(broker: site ?? broker, device: device, configure: configure),
                               model: try SharedModel.load())
         agents.append(agent)
         try agent.start()
         try client.status(of: device, online: true)
         return agent
+    }
+
+    /// A site broker bridged to this harness's broker, which is the central one (`MosquittoBroker(bridgeTo:)`).
+    public func bridgedSite() throws -> MosquittoBroker {
+        let site = try MosquittoBroker(bridgeTo: broker)
+        sites.append(site)
+        return site
     }
 
     /// The flags that point an `elutq` command at this harness's broker.
@@ -47,6 +58,7 @@ public final class Harness {
 
     func tearDown() {
         for agent in agents.reversed() { agent.stop() }
+        for site in sites { site.kill() }
         broker.kill()
     }
 }

@@ -1,4 +1,3 @@
-import Agent
 import AgentHarness
 import Foundation
 import Protocol
@@ -11,15 +10,8 @@ extension BrokerTests {
     @Suite(.needs(.executables)) struct Bridging {
         @Test func siteDevicesAreServedAndMonitoredThroughTheCentralBroker() throws {
             try withHarness { harness in
-                let site = try MosquittoBroker(bridgeTo: harness.broker)
-                let agents = try ["s1", "s2"].map { device in
-                    let agent = try Agent(configuration: testConfiguration(broker: site, device: device) { $0.group = "site" },
-                                          model: SharedModel.load())
-                    try agent.start()
-                    return agent
-                }
-                defer { agents.forEach { $0.stop() } }
-                for device in ["s1", "s2"] { try harness.client.status(of: device, online: true) }
+                let site = try harness.bridgedSite()
+                for device in ["s1", "s2"] { try harness.startAgent(device, on: site) { $0.group = "site" } }
                 let port = try LoopbackPort.free()
                 let exporter = try launch("elutq", ["exporter", "--listen", "127.0.0.1:\(port)"] + harness.brokerFlags)
                 defer { exporter.process.terminate() }
