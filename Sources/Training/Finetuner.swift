@@ -115,9 +115,12 @@ public final class Finetuner {
                 try save(blocks: index + 1, steps: 0, optimizer: nil)
                 let elapsed = Date().timeIntervalSince(start), done = index + 1 - completedBlocks
                 let eta = elapsed / Double(done) * Double(layers - index - 1)
-                log(String(format: "block %d/%d: training %.5g -> %.5g, held-out %.5g -> %.5g (%d epochs kept), %.1f s, ETA %@",
-                           index + 1, layers, r.trainingLoss.first, r.trainingLoss.last, r.heldOutLoss.before,
-                           r.heldOutLoss.after, r.epochsKept, r.seconds, Self.duration(eta)))
+                // The training loss is an epoch's mean while it trains: first epoch -> last.
+                let training = options.epochs == 1 ? String(format: "%.5g (the epoch's mean)", r.trainingLoss.first)
+                    : String(format: "%.5g -> %.5g (first and last epochs' means)", r.trainingLoss.first, r.trainingLoss.last)
+                log(String(format: "block %d/%d: training %@, held-out %.5g -> %.5g (%d epochs kept), %.1f s, ETA %@",
+                           index + 1, layers, training, r.heldOutLoss.before, r.heldOutLoss.after, r.epochsKept, r.seconds,
+                           Self.duration(eta)))
             }
             report.blockSeconds = Date().timeIntervalSince(start)
         }

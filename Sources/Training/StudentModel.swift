@@ -12,8 +12,9 @@ public final class StudentModel: @unchecked Sendable {
     public var config: ModelConfig { file.metadata.config }
     public var blocks: [TrainableBlock]
     /// [vocabularySize][embeddingSize], rows expanded as the runtime expands them. Looked up in
-    /// the file, not copied: as floats Qwen2.5-Coder-1.5B's would take 933 MB.
-    public let embedding: EmbeddingTable
+    /// the file, not copied: as floats Qwen2.5-Coder-1.5B's would take 933 MB. Valid while this
+    /// model lives, so not handed out of the module.
+    let embedding: EmbeddingTable
     /// [embeddingSize]
     public let outputNorm: [Float]
     /// [vocabularySize][embeddingSize]: the head as the file stores it (the embeddings when tied).
@@ -52,7 +53,9 @@ public final class StudentModel: @unchecked Sendable {
     }
 
     /// Writes the head's transpose, [embeddingSize][vocabularySize], into `out`: the one dense
-    /// copy of the head training keeps, built a few rows at a time.
+    /// copy of the head training keeps, built 16 rows at a time from a float, half-float or q8
+    /// head. An HLQ head (`--recipe output=hlq…`, rare) is dequantized whole first, so for a
+    /// moment it is held twice.
     func transposeHead(into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let (d, vocabulary) = (config.embeddingSize, config.vocabularySize)
         guard let rows = EmbeddingTable(head) else {

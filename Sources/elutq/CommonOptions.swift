@@ -10,12 +10,12 @@ private let loggedProgress = ProgressClock()
 
 /// A clock that says when `seconds` have passed since it last said so.
 private final class ProgressClock: Sendable {
-    private let last = Mutex<Date?>(nil)
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
 
-    func due(every seconds: TimeInterval) -> Bool {
-        let now = Date()
+    func due(every seconds: Int) -> Bool {
+        let now = ContinuousClock.now
         return last.withLock { last in
-            if let previous = last, now.timeIntervalSince(previous) < seconds { return false }
+            if let previous = last, now - previous < .seconds(seconds) { return false }
             last = now
             return true
         }
