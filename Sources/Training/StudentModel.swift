@@ -14,12 +14,12 @@ public final class StudentModel: @unchecked Sendable {
     /// [vocabularySize][embeddingSize], rows expanded as the runtime expands them. Looked up in
     /// the file, not copied: as floats Qwen2.5-Coder-1.5B's would take 933 MB. Valid while this
     /// model lives, so not handed out of the module.
-    let embedding: EmbeddingTable
+    var embedding: EmbeddingTable { weights.embedding }
     /// [embeddingSize]
     public let outputNorm: [Float]
     /// [vocabularySize][embeddingSize]: the head as the file stores it (the embeddings when tied).
-    let head: LinearWeight
-    /// Keeps `embedding` and `head` valid.
+    var head: LinearWeight { weights.output }
+    /// The runtime's view of the file: the embeddings and the head are read through it.
     private let weights: ModelWeights
     /// The step sizes of `parameters`, fixed by the model as opened (before any training), so a
     /// resumed run steps exactly as the run it continues.
@@ -46,8 +46,6 @@ public final class StudentModel: @unchecked Sendable {
                            linears: [b.query, b.key, b.value, b.attentionOutput, b.gate, b.up, b.down].map(trainable))
         }
         self.weights = weights
-        embedding = weights.embedding
-        head = weights.output
         outputNorm = vector(weights.outputNorm, d)!
         stepSizes = blocks.flatMap(\.stepSizes)
     }

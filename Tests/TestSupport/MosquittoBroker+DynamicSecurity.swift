@@ -34,12 +34,8 @@ extension MosquittoBroker {
     /// the same PBKDF2-SHA512 hash that mosquitto_passwd writes as `name:$7$iterations$salt$hash`,
     /// so the hashes are made by mosquitto_passwd rather than by a second implementation here.
     private static func passwordFields(_ users: [String: String], in directory: URL) throws -> [(String, [String: JSON])] {
-        let file = directory.appendingPathComponent("passwords").path
-        for (name, password) in users.sorted(by: { $0.key < $1.key }) {
-            try addUser(name, password, to: file)
-        }
         guard !users.isEmpty else { return [] }
-        return try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { line in
+        return try String(contentsOfFile: try writePasswords(users, in: directory), encoding: .utf8).split(separator: "\n").map { line in
             guard let colon = line.firstIndex(of: ":") else { throw TestFailure("unexpected mosquitto_passwd line: \(line)") }
             let hash = line[line.index(after: colon)...].split(separator: "$")
             guard hash.count == 4, hash[0] == "7", let iterations = Int(hash[1]) else {

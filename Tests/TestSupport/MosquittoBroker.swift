@@ -39,11 +39,7 @@ public final class MosquittoBroker: Sendable {
         if let dynamicSecurity {
             access = try Self.dynamicSecurityAccess(dynamicSecurity, users: users, in: directory)
         } else if !users.isEmpty {
-            let passwords = directory.appendingPathComponent("passwords").path
-            for (name, password) in users.sorted(by: { $0.key < $1.key }) {
-                try Self.addUser(name, password, to: passwords)
-            }
-            access = "allow_anonymous false\npassword_file \(passwords)"
+            access = "allow_anonymous false\npassword_file \(try Self.writePasswords(users, in: directory))"
         }
         if let acl {
             let path = directory.appendingPathComponent("acl").path
@@ -71,14 +67,19 @@ public final class MosquittoBroker: Sendable {
         try start()
     }
 
-    /// Adds an account to a mosquitto password file with `mosquitto_passwd -b`.
-    static func addUser(_ name: String, _ password: String, to file: String) throws {
-        let tool = Process()
-        tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-        tool.arguments = FileManager.default.fileExists(atPath: file) ? ["-b", file, name, password] : ["-c", "-b", file, name, password]
-        try tool.run()
-        tool.waitUntilExit()
-        guard tool.terminationStatus == 0 else { throw TestFailure("mosquitto_passwd failed for \(name)") }
+    /// Writes `users` (name: password) into a mosquitto password file in `directory` with
+    /// `mosquitto_passwd -b`, one account at a time, and returns its path.
+    static func writePasswords(_ users: [String: String], in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("passwords").path
+        for (name, password) in users.sorted(by: { $0.key < $1.key }) {
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+            tool.arguments = FileManager.default.fileExists(atPath: file) ? ["-b", file, name, password] : ["-c", "-b", file, name, password]
+            try tool.run()
+            tool.waitUntilExit()
+            guard tool.terminationStatus == 0 else { throw TestFailure("mosquitto_passwd failed for \(name)") }
+        }
+        return file
     }
 
     deinit {
