@@ -109,19 +109,33 @@ AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geo
     }
 }
 
-/// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register.
-AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
+/// Four slices' int32 entries (16 each) as 64 bytes, slice after slice, each + 128 (q XOR 0x80
+/// for |q| <= 128), saturated to [-128, 127] first and then raised to at least `floor`.
+AVX512_TARGET static inline __m512i quad_bytes(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i floor) {
+    // The packs interleave 128-bit lanes: dword d of the result must come from dword (d % 4) * 4 + d / 4.
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(q0, q1), _mm512_packs_epi32(q2, q3));
+    bytes = _mm512_max_epi8(bytes, floor);
+    return _mm512_xor_si512(_mm512_permutexvar_epi32(order, bytes), _mm512_set1_epi8((char)0x80));
+}
+
+/// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register,
+/// a quad of four slices at a time packed into one 64-byte store (entries never exceed +-127 steps,
+/// so the packs' saturation changes nothing), and the multipliers chosen without branches.
+AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
+                                           int32_t group_begin, int32_t group_end, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
-    const int32_t groups = elutq_group_count(cols, group_size);
     const __m512 sign[4] = {
         _mm512_setr_ps(-.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f),
         _mm512_setr_ps(-.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f),
         _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f),
         _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f),
     };
+    const __m512i no_floor = _mm512_set1_epi8(-128), residual_floor = _mm512_set1_epi8(-127);
+    const __m512 residual_steps = _mm512_set1_ps((float)ELUTQ_RESIDUAL_STEPS);
     __m512 centred[1024 / 4];
     float slice_max[1024 / 4];
-    for (int32_t j = 0; j < groups; j++) {
+    for (int32_t j = group_begin; j < group_end; j++) {
         const int32_t begin = j * group_size;
         const int32_t end = begin + group_size < kp ? begin + group_size : kp;
         const int32_t slices = (end - begin) / 4;
@@ -129,7 +143,11 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         for (int32_t s = 0; s < slices; s++) {
             const int32_t c = begin + 4 * s;
             float in[4];
-            for (int t = 0; t < 4; t++) in[t] = c + t < cols ? x[c + t] : 0.0f;
+            if (c + 4 <= cols) {
+                __builtin_memcpy(in, x + c, sizeof in);
+            } else {
+                for (int t = 0; t < 4; t++) in[t] = c + t < cols ? x[c + t] : 0.0f;
+            }
             __m512 v = _mm512_mul_ps(sign[0], _mm512_set1_ps(in[0]));
             v = _mm512_fmadd_ps(sign[1], _mm512_set1_ps(in[1]), v);
             v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
@@ -140,23 +158,35 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         }
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
-        float inverses[9];
-        for (int32_t m = 1; m <= top; m *= 2) inverses[m] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
-        const __m512i bias = _mm512_set1_epi32(128);
+        // For each power of two m <= top: the step (unit * m), its inverse, and the largest slice it
+        // holds (127 * unit * m, as lut_slice_multiplier computes it).
+        float steps[4], inverses[4], limits[4];
+        for (int32_t e = 0, m = 1; e < 4; e++, m *= 2) {
+            steps[e] = unit * (float)m;
+            inverses[e] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
+            limits[e] = 127.0f * unit * (float)m;
+        }
         int32_t offset = 0;
-        for (int32_t s = 0; s < slices; s++) {
-            const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
-            const __m512 inverse = _mm512_set1_ps(inverses[m]);
-            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse));
-            _mm_storeu_si128((__m128i *)(out.tables + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(q, bias)));
-            if (out.residuals) {  // lut_residual_byte, sixteen at once
-                const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(unit * (float)m), centred[s]);
-                __m512i r = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), _mm512_set1_ps((float)ELUTQ_RESIDUAL_STEPS)));
-                r = _mm512_max_epi32(_mm512_min_epi32(r, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
-                _mm_storeu_si128((__m128i *)(out.residuals + (int64_t)(begin / 4 + s) * 16), _mm512_cvtepi32_epi8(_mm512_add_epi32(r, bias)));
+        for (int32_t s0 = 0; s0 < slices; s0 += 4) {
+            __m512i q[4], r[4];
+            for (int k = 0; k < 4; k++) {
+                const int32_t s = s0 + k;
+                // lut_slice_multiplier without its loop: the limits grow with m, so the count of
+                // those exceeded (below top) is log2 m.
+                const int32_t e = (top > 1 && slice_max[s] > limits[0]) + (top > 2 && slice_max[s] > limits[1])
+                                + (top > 4 && slice_max[s] > limits[2]);
+                const __m512 inverse = _mm512_set1_ps(inverses[e]);
+                q[k] = _mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse));
+                if (out.residuals) {  // lut_residual_byte, sixteen at once
+                    const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q[k]), _mm512_set1_ps(steps[e]), centred[s]);
+                    r[k] = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), residual_steps));
+                }
+                out.multipliers[begin / 4 + s] = (uint8_t)(1 << e);
+                offset += 128 << e;
             }
-            out.multipliers[begin / 4 + s] = (uint8_t)m;
-            offset += 128 * m;
+            _mm512_storeu_si512(out.tables + (int64_t)(begin / 4 + s0) * 16, quad_bytes(q[0], q[1], q[2], q[3], no_floor));
+            if (out.residuals)
+                _mm512_storeu_si512(out.residuals + (int64_t)(begin / 4 + s0) * 16, quad_bytes(r[0], r[1], r[2], r[3], residual_floor));
         }
         out.scales[j] = unit;
         out.offsets[j] = offset;

@@ -52,14 +52,15 @@ const char *elutq_isa_name(elutq_isa isa) {
     return "unknown";
 }
 
-void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
+void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, int32_t group_begin,
+                        int32_t group_end, elutq_table_output out) {
 #if defined(__x86_64__) || defined(__i386__)
     if (isa == ELUTQ_ISA_AVX512_VBMI) {
-        lut_build_tables_avx512(x, cols, group_size, out);
+        lut_build_tables_avx512(x, cols, group_size, group_begin, group_end, out);
         return;
     }
 #endif
-    lut_build_tables_scalar(x, cols, group_size, out);
+    lut_build_tables_scalar(x, cols, group_size, group_begin, group_end, out);
 }
 
 /// The loop every path shares: tiles of row blocks small enough to stay in L2, and within a tile,

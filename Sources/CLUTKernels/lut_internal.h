@@ -124,7 +124,9 @@ static inline uint8_t lut_residual_byte(float centred, int32_t q, float step, fl
     r = r > 127 ? 127 : r < -127 ? -127 : r;
     return (uint8_t)(r + 128);
 }
-void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
+/// Builds groups [group_begin, group_end) of one vector's tables (elutq_build_tables).
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
+                             elutq_table_output out);
 
 /// Input vectors one kernel call handles together: they share each load and decode of the weights.
 #define LUT_VECTORS_PER_CALL 4
@@ -141,7 +143,10 @@ void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
                     const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                           const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
-void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
+/// Whether the float AVX-512 code (vector_math.c, attention.c) can run: avx512f, avx512dq and fma.
+int lut_has_float_avx512(void);
+void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
+                             elutq_table_output out);
 #endif
 #if defined(__aarch64__)
 void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,

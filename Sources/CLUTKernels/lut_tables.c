@@ -3,9 +3,14 @@
 #include "lut_internal.h"
 
 float lut_group_sum(const float *x, int32_t begin, int32_t end) {
-    double sum = 0;
-    for (int32_t c = begin; c < end; c++) sum += x[c];
-    return (float)sum;
+    // Eight independent double sums (in a fixed order, so every path gets the same float), not one
+    // chain: a chain of 128 dependent additions cost as much as building the group's tables.
+    double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t c = begin;
+    for (; c + 8 <= end; c += 8)
+        for (int l = 0; l < 8; l++) lanes[l] += x[c + l];
+    for (int l = 0; c < end; c++, l++) lanes[l] += x[c];
+    return (float)(((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])));
 }
 
 /// Centred partial sums of one slice, in a fixed order of operations: products by +-1/2 are exact,
@@ -20,12 +25,12 @@ static inline void centred_sums(const float in[4], float out[16]) {
     }
 }
 
-void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, elutq_table_output out) {
+void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
+                             elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
-    const int32_t groups = elutq_group_count(cols, group_size);
     float centred[1024 / 4][16];   // one group's slices, G <= 1024
     float slice_max[1024 / 4];
-    for (int32_t j = 0; j < groups; j++) {
+    for (int32_t j = group_begin; j < group_end; j++) {
         const int32_t begin = j * group_size;
         const int32_t end = begin + group_size < kp ? begin + group_size : kp;
         const int32_t slices = (end - begin) / 4;

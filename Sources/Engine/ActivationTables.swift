@@ -61,23 +61,38 @@ public final class ActivationTables: @unchecked Sendable {
         residuals?.deallocate()
     }
 
-    /// Builds tables for `count` vectors at `x + v * stride`, each `cols` long; vectors split across
-    /// the pool. Every path builds the same bytes, so tables built on one serve products on any.
+    /// Builds tables for `count` vectors at `x + v * stride`, each `cols` long. A batch is split
+    /// across the pool by (vector, group), evenly whatever the count; a single vector, as in
+    /// decoding, is built on the calling thread, because a fork-join costs more than the build
+    /// (measured: 2 threads took 0.51 ms of a decode step where one took 0.29). Every path builds
+    /// the same bytes, so tables built on one serve products on any.
     public func build(_ x: UnsafePointer<Float>, count: Int, stride: Int, isa: KernelISA = .best, pool: ThreadPool? = nil) {
         precondition(count <= capacity, "batch of \(count) exceeds table capacity \(capacity)")
         precondition(isa.isSupported, "this CPU cannot run the \(isa.name) kernels")
         self.count = count
-        let one = { (v: Int) in
+        // Groups [first, first + n) of vector v.
+        let buildGroups = { (v: Int, first: Int, n: Int) in
             let out = elutq_table_output(
                 tables: self.tables + v * self.paddedCols * 4, multipliers: self.multipliers + v * self.paddedCols / 4,
                 scales: self.scales + v * self.groups, offsets: self.offsets + v * self.groups, sums: self.sums + v * self.groups,
                 residuals: self.residuals.map { $0 + v * self.paddedCols * 4 })
-            elutq_build_tables(isa.kernelValue, x + v * stride, Int32(self.cols), Int32(self.groupSize), out)
+            elutq_build_tables(isa.kernelValue, x + v * stride, Int32(self.cols), Int32(self.groupSize),
+                               Int32(first), Int32(first + n), out)
+        }
+        // Items are (vector, group) pairs in order; a range of them covers whole and partial vectors.
+        let build = { (items: Range<Int>) in
+            var item = items.lowerBound
+            while item < items.upperBound {
+                let v = item / self.groups, first = item % self.groups
+                let n = min(self.groups - first, items.upperBound - item)
+                buildGroups(v, first, n)
+                item += n
+            }
         }
         if let pool, count > 1 {
-            pool.parallelFor(count) { range in range.forEach(one) }
+            pool.parallelFor(count * groups, build)
         } else {
-            (0..<count).forEach(one)
+            build(0..<(count * groups))
         }
     }
 

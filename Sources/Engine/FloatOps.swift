@@ -1,7 +1,8 @@
+import CLUTKernels
 import Foundation
 
-/// The small float operations of a transformer step, in Swift SIMD: they are a sliver of the time,
-/// so clarity wins over intrinsics here.
+/// The small float operations of a transformer step: in Swift where they are a sliver of the
+/// time; softmax and SwiGLU, whose exponentials were not, in C (vector_math.c).
 public enum FloatOps {
     /// out = x / rms(x) * weight, with rms = sqrt(mean(x²) + epsilon).
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, count: Int, epsilon: Float,
@@ -11,27 +12,15 @@ public enum FloatOps {
     }
 
     /// In-place softmax; returns the log of the normaliser (log Σ e^(x - max)) + max, i.e. log-sum-exp.
+    /// In C (vector_math.c) for its vector exponential, which Swift's SIMD types did not compile to.
     @discardableResult
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var largest = -Float.infinity
-        for i in 0..<count { largest = max(largest, x[i]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = exp(x[i] - largest)
-            x[i] = e
-            sum += e
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { x[i] *= inverse }
-        return log(sum) + largest
+        elutq_softmax(x, Int32(count))
     }
 
-    /// gate[i] = silu(gate[i]) * up[i], the SwiGLU activation.
+    /// gate[i] = silu(gate[i]) * up[i], the SwiGLU activation (in C, as softmax).
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + exp(-g)) * up[i]
-        }
+        elutq_swiglu(gate, up, Int32(count))
     }
 
     /// x[i] += y[i]

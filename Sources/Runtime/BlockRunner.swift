@@ -41,8 +41,10 @@ public final class BlockRunner: @unchecked Sendable {
     private let ups: UnsafeMutablePointer<Float>
     /// [maxBatch][feedForwardSize]: gate's output, turned into SwiGLU in place, input of down.
     private let downInput: LinearInput
-    /// [threads][attentionTile][contextLength]: attention scores, a tile of query rows per participant.
+    /// [threads][scoreRows][contextLength]: attention scores, a tile of query rows (or, decoding,
+    /// the query heads of one key/value head) per participant.
     private let scores: UnsafeMutablePointer<Float>
+    private let scoreRows: Int
     /// [threads][2][contextLength * headSize]: one key/value head's keys and transposed values,
     /// packed for the GEMM, per participant.
     private let packed: UnsafeMutablePointer<Float>
@@ -71,7 +73,8 @@ public final class BlockRunner: @unchecked Sendable {
         feedForwardInput = LinearInput(cols: c.embeddingSize, capacity: maxBatch)
         ups = .allocate(capacity: maxBatch * c.feedForwardSize)
         downInput = LinearInput(cols: c.feedForwardSize, capacity: maxBatch)
-        scores = .allocate(capacity: pool.threadCount * Self.attentionTile * contextLength)
+        scoreRows = max(Self.attentionTile, c.heads / c.kvHeads)
+        scores = .allocate(capacity: pool.threadCount * scoreRows * contextLength)
         packed = .allocate(capacity: pool.threadCount * 2 * contextLength * c.headSize)
     }
 
@@ -138,30 +141,38 @@ public final class BlockRunner: @unchecked Sendable {
         StepProfile.measure(profile, .elementwise) { FloatOps.add(residual, projected, count: count * embeddingSize) }
     }
 
-    /// Causal attention with grouped key/value heads, each (token, head) pair on one participant:
-    /// for decoding, where one query reads each key once anyway.
+    /// Causal attention with grouped key/value heads for decoding, where one query reads each key
+    /// once anyway: each work item is a token and some query heads of one key/value head, run by
+    /// `DecodeAttention` (AVX-512), so a cached key or value is read once for all the item's heads.
     private func singleAttention(_ layerKeys: UnsafePointer<Float>, _ layerValues: UnsafePointer<Float>,
                                  count: Int, position: Int) {
-        let heads = config.heads, headSize = config.headSize, group = config.heads / config.kvHeads
+        let headSize = config.headSize, kvHeads = config.kvHeads, group = config.heads / kvHeads
         let scale = 1 / Float(headSize).squareRoot()
-        let items = count * heads
         let participants = pool.threadCount
+        let heads = Self.headsPerItem(group: group, pairs: count * kvHeads, threads: participants)
+        let itemsPerToken = kvHeads * (group / heads), items = count * itemsPerToken
         let out = attentionResult.values
         pool.run { participant in
-            let row = scores + participant * Self.attentionTile * contextLength
+            let row = scores + participant * scoreRows * contextLength  // [heads][visible]
             for item in stride(from: participant, to: items, by: participants) {
-                let t = item / heads, h = item % heads
-                let q = queries + t * querySize + h * headSize
-                let kvOffset = (h / group) * headSize
-                let visible = position + t + 1
-                for j in 0..<visible {
-                    row[j] = dot(q, layerKeys + j * kvSize + kvOffset, headSize) * scale
-                }
-                FloatOps.softmax(row, count: visible)
-                FloatOps.weightedSum(rows: layerValues + kvOffset, stride: kvSize, weights: row, count: visible,
-                                     width: headSize, into: out + t * querySize + h * headSize)
+                let t = item / itemsPerToken, kvHead = item % itemsPerToken / (group / heads)
+                let firstHead = kvHead * group + item % (group / heads) * heads
+                let kvOffset = kvHead * headSize
+                DecodeAttention.attend(queries: queries + t * querySize + firstHead * headSize, heads: heads,
+                                       headSize: headSize, keys: layerKeys + kvOffset, values: layerValues + kvOffset,
+                                       kvStride: kvSize, visible: position + t + 1, scale: scale, scratch: row,
+                                       into: out + t * querySize + firstHead * headSize)
             }
         }
+    }
+
+    /// Query heads per decode work item: a whole group where the items still split evenly among
+    /// the threads (one pass over the cache per group), otherwise one head, for the finest split.
+    static func headsPerItem(group: Int, pairs: Int, threads: Int) -> Int {
+        for heads in stride(from: group, through: 2, by: -1) where group % heads == 0 && pairs * (group / heads) % threads == 0 {
+            return heads
+        }
+        return 1
     }
 
     /// Causal attention for a batch of queries as two float GEMMs per (key/value head, tile of
@@ -178,7 +189,7 @@ public final class BlockRunner: @unchecked Sendable {
         let participants = pool.threadCount
         let out = attentionResult.values
         pool.run { participant in
-            let tileScores = scores + participant * tile * contextLength
+            let tileScores = scores + participant * scoreRows * contextLength
             let packedKeys = packed + participant * 2 * contextLength * headSize
             let packedValues = packedKeys + contextLength * headSize
             // The largest tiles (the last, which see the most keys) first, dealt round-robin.

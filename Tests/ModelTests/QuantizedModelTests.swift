@@ -130,6 +130,30 @@ final class QuantizedModels: @unchecked Sendable {
         }
     }
 
+    /// Decoding one token at a time (the grouped decode attention) gives the logits that one batch
+    /// of the same tokens gives (the batched attention's GEMMs), on one thread and on two, where
+    /// the decode work items split SmolLM2's three query heads per key/value head differently.
+    /// The two add in different orders, and 30 blocks carry that rounding to ~1e-4 of the logits'
+    /// range; a head or position read wrongly moves them by a large part of it.
+    @Test(arguments: [1, 2])
+    func decodingTokenByTokenMatchesTheBatch(threads: Int) throws {
+        let models = try QuantizedModels.shared.get()
+        let pool = ThreadPool(threadCount: threads)
+        let model = try LoadedModel.open(models.fourBit, pool: pool)
+        let tokens = Array(model.tokenizer.encode(models.text).prefix(40))
+        let batch = Transformer(weights: model.weights, contextLength: 64, maxBatch: 64, pool: pool)
+        let batched = Array(batch.forward(tokens[...], at: 0, logitRows: (tokens.count - 1)..<tokens.count))
+        let single = Transformer(weights: model.weights, contextLength: 64, maxBatch: 64, pool: pool)
+        var decoded: [Float] = []
+        for (position, token) in tokens.enumerated() {
+            decoded = Array(single.forward([token][...], at: position, logitRows: 0..<1))
+        }
+        let range = batched.max()! - batched.min()!
+        let largest = zip(batched, decoded).map { abs($0 - $1) }.max()!
+        #expect(largest <= 1e-3 * range, "logits differ by up to \(largest) (range \(range))")
+        #expect(batched.firstIndex(of: batched.max()!) == decoded.firstIndex(of: decoded.max()!))
+    }
+
     @Test func fourBitAnswersInEnglish() throws {
         let models = try QuantizedModels.shared.get()
         let pool = ThreadPool(threadCount: 2)

@@ -135,16 +135,32 @@ typedef struct elutq_table_output {
 /// The residual bytes' steps per step of the first byte (precise tables, above).
 #define ELUTQ_RESIDUAL_STEPS 254
 
-/// Build the tables, multipliers and per-group values for one input vector x[cols] (and the
-/// residual bytes when out.residuals is set). Every path builds the same bytes, so tables built on
+/// Build the tables, multipliers and per-group values of groups [group_begin, group_end) for one
+/// input vector x[cols] (and the residual bytes when out.residuals is set); groups are independent,
+/// so threads can share one vector's build. Every path builds the same bytes, so tables built on
 /// one path serve products on any other.
-void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, elutq_table_output out);
+void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t group_size, int32_t group_begin,
+                        int32_t group_end, elutq_table_output out);
 
 /// y[v * ldy + row] = (A x_v)[row] for every input vector v and the rows of row blocks
 /// [block_begin, block_end) (32 rows each; rows past N are not written). Threads split row blocks.
 /// Every path returns the same bits.
 void elutq_lut_matmul(elutq_isa isa, const elutq_lut_matrix *a, const elutq_lut_tables *x,
                       float *y, int64_t ldy, int32_t block_begin, int32_t block_end);
+
+/// In-place softmax of x[count]; returns log Σ e^(x - max) + max (the log-sum-exp). e^x is a
+/// vector polynomial within about 2 ulp (vector_math.c), not libm's.
+float elutq_softmax(float *x, int32_t count);
+/// gate[i] = silu(gate[i]) * up[i], SwiGLU, with the same e^x.
+void elutq_swiglu(float *gate, const float *up, int32_t count);
+
+/// Decode attention for `heads` query heads sharing one key/value head (q_h at q + h * q_stride),
+/// over cached positions 0..<visible (k_j at keys + j * kv_stride, v_j likewise):
+/// out_h = softmax(scale * q_h . k_j) . V, written at out + h * out_stride. scores is scratch of
+/// heads * visible floats and holds the probabilities afterwards.
+void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
+                  const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores,
+                  float *out, int64_t out_stride);
 
 /// Float32 products for the float reference path: y[v * ldy + r] = sum_k w[r * cols + k] * x[v * ldx + k]
 /// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 whenever the CPU has it (also

@@ -60,7 +60,7 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
     for (int32_t v = 0; v < count; v++) {
         elutq_table_output out = {tables + (int64_t)v * kp * 4, multipliers + (int64_t)v * kp / 4, scales + v * groups,
                                   offsets + v * groups, sums + v * groups, residuals ? residuals + (int64_t)v * kp * 4 : NULL};
-        elutq_build_tables(ELUTQ_ISA_SCALAR, x + v * cols, cols, group_size, out);
+        elutq_build_tables(ELUTQ_ISA_SCALAR, x + v * cols, cols, group_size, 0, elutq_group_count(cols, group_size), out);
     }
     elutq_lut_matrix a = {bits, params, rows, cols, planes, group_size};
     elutq_lut_tables t = {tables, multipliers, scales, offsets, sums, residuals, count, cols, group_size};

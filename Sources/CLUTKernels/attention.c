@@ -1,0 +1,86 @@
+// Decode attention: the query heads that share one key/value head, against every cached position.
+//     scores[h][j] = scale * q_h . k_j,   p_h = softmax(scores[h]),   out_h = sum_j p_h[j] v_j
+// The heads of a group go together, so each cached key and value is read once per group rather
+// than once per head, and the products run on AVX-512 (the Swift code is built for baseline x86-64).
+#include "lut_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define ATT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
+/// Query heads whose accumulators share one pass over the values (4 heads x 4 registers of 16).
+#define ATT_HEADS 4
+
+/// scores[h][j] for the group's heads, 16 dimensions at a time.
+ATT_AVX512 static void attention_scores(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
+                                        const float *keys, int64_t kv_stride, int32_t visible, float scale,
+                                        float *scores) {
+    for (int32_t j = 0; j < visible; j++) {
+        const float *k = keys + (int64_t)j * kv_stride;
+        for (int32_t h = 0; h < heads; h++) {
+            const float *qh = q + (int64_t)h * q_stride;
+            __m512 acc = _mm512_setzero_ps();
+            for (int32_t d = 0; d < head_size; d += 16)
+                acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + d), _mm512_loadu_ps(k + d), acc);
+            scores[(int64_t)h * visible + j] = _mm512_reduce_add_ps(acc) * scale;
+        }
+    }
+}
+
+/// out_h = sum_j p_h[j] v_j for up to ATT_HEADS heads and 64 dimensions from `d`.
+ATT_AVX512 static void attention_values(const float *p, int32_t heads, const float *values, int64_t kv_stride,
+                                        int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+    __m512 acc[ATT_HEADS][4];
+    const int32_t chunks = width / 16;
+    for (int32_t h = 0; h < heads; h++)
+        for (int32_t c = 0; c < 4; c++) acc[h][c] = _mm512_setzero_ps();
+    for (int32_t j = 0; j < visible; j++) {
+        const float *v = values + (int64_t)j * kv_stride + d;
+        __m512 row[4];
+        for (int32_t c = 0; c < chunks; c++) row[c] = _mm512_loadu_ps(v + 16 * c);
+        for (int32_t h = 0; h < heads; h++) {
+            const __m512 weight = _mm512_set1_ps(p[(int64_t)h * visible + j]);
+            for (int32_t c = 0; c < chunks; c++) acc[h][c] = _mm512_fmadd_ps(weight, row[c], acc[h][c]);
+        }
+    }
+    for (int32_t h = 0; h < heads; h++)
+        for (int32_t c = 0; c < chunks; c++) _mm512_storeu_ps(out + (int64_t)h * out_stride + d + 16 * c, acc[h][c]);
+}
+#endif
+
+void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
+                  const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores,
+                  float *out, int64_t out_stride) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (head_size % 16 == 0 && lut_has_float_avx512()) {
+        attention_scores(q, q_stride, heads, head_size, keys, kv_stride, visible, scale, scores);
+        for (int32_t h = 0; h < heads; h++) elutq_softmax(scores + (int64_t)h * visible, visible);
+        for (int32_t h0 = 0; h0 < heads; h0 += ATT_HEADS) {
+            const int32_t n = heads - h0 < ATT_HEADS ? heads - h0 : ATT_HEADS;
+            for (int32_t d = 0; d < head_size; d += 64) {
+                const int32_t width = head_size - d < 64 ? head_size - d : 64;
+                attention_values(scores + (int64_t)h0 * visible, n, values, kv_stride, visible, d, width,
+                                 out + (int64_t)h0 * out_stride, out_stride);
+            }
+        }
+        return;
+    }
+#endif
+    for (int32_t h = 0; h < heads; h++) {
+        const float *qh = q + (int64_t)h * q_stride;
+        float *p = scores + (int64_t)h * visible;
+        for (int32_t j = 0; j < visible; j++) {
+            const float *k = keys + (int64_t)j * kv_stride;
+            float dot = 0;
+            for (int32_t d = 0; d < head_size; d++) dot += qh[d] * k[d];
+            p[j] = dot * scale;
+        }
+        elutq_softmax(p, visible);
+        float *oh = out + (int64_t)h * out_stride;
+        for (int32_t d = 0; d < head_size; d++) oh[d] = 0;
+        for (int32_t j = 0; j < visible; j++) {
+            const float *v = values + (int64_t)j * kv_stride;
+            for (int32_t d = 0; d < head_size; d++) oh[d] += p[j] * v[d];
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// The exponentials of a transformer step: softmax (attention scores, the vocabulary) and SwiGLU.
+//
+// A decode step of a small model takes tens of thousands of them and a perplexity or training pass
+// a vocabulary's worth per token; one libm call each was several percent of a step, and Swift's
+// SIMD types, built for baseline x86-64, turned a vector exponential into scalar code. So e^x is
+// computed here: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-7 polynomial (about 2 ulp),
+// times 2^n. The AVX-512 path and the portable one use the same operations (fused multiply-adds,
+// round to nearest, exact scaling by 2^n), so they return the same bits.
+#include "lut_internal.h"
+
+#include <math.h>
+
+#define EXP_LOW -87.33654f   // below this, e^x is taken as 0 (the smallest normal float is e^-87.34)
+#define EXP_HIGH 88.72283f   // above this, e^x overflows
+#define LOG2E 1.44269504f
+#define LN2_HIGH 0.693359375f  // ln 2 in two parts; n * LN2_HIGH is exact for |n| <= 128
+#define LN2_LOW -2.12194440e-4f
+// e^r ≈ 1 + r + r² P(r), P's coefficients highest first
+#define EXP_P0 1.9875691500e-4f
+#define EXP_P1 1.3981999507e-3f
+#define EXP_P2 8.3334519073e-3f
+#define EXP_P3 4.1665795894e-2f
+#define EXP_P4 1.6666665459e-1f
+#define EXP_P5 5.0000001201e-1f
+
+static inline float exp_portable(float x) {
+    if (x != x) return x;
+    if (x < EXP_LOW) return 0;
+    if (x > EXP_HIGH) return INFINITY;
+    const float n = rintf(x * LOG2E);
+    float r = fmaf(-n, LN2_HIGH, x);
+    r = fmaf(-n, LN2_LOW, r);
+    float p = EXP_P0;
+    p = fmaf(p, r, EXP_P1);
+    p = fmaf(p, r, EXP_P2);
+    p = fmaf(p, r, EXP_P3);
+    p = fmaf(p, r, EXP_P4);
+    p = fmaf(p, r, EXP_P5);
+    return ldexpf(fmaf(p, r * r, r) + 1.0f, (int)n);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define VM_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
+
+VM_AVX512 static inline __m512 exp_avx512(__m512 x) {
+    const __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(EXP_LOW)), _mm512_set1_ps(EXP_HIGH));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(LOG2E)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HIGH), clamped);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LOW), r);
+    __m512 p = _mm512_set1_ps(EXP_P0);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_P5));
+    __m512 e = _mm512_scalef_ps(_mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f)), n);
+    e = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LOW), _CMP_LT_OQ), _mm512_setzero_ps());
+    e = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_HIGH), _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
+    return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+static inline __mmask16 tail_mask(int32_t left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1); }
+
+VM_AVX512 static float softmax_avx512(float *x, int32_t count) {
+    __m512 largest = _mm512_set1_ps(-INFINITY);
+    for (int32_t i = 0; i < count; i += 16)
+        largest = _mm512_max_ps(largest, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - i), x + i));
+    const float top = _mm512_reduce_max_ps(largest);
+    const __m512 shift = _mm512_set1_ps(top);
+    __m512 sums = _mm512_setzero_ps();
+    for (int32_t i = 0; i < count; i += 16) {
+        const __mmask16 m = tail_mask(count - i);
+        const __m512 e = exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), shift));
+        sums = _mm512_add_ps(sums, _mm512_maskz_mov_ps(m, e));
+        _mm512_mask_storeu_ps(x + i, m, e);
+    }
+    const float sum = _mm512_reduce_add_ps(sums);
+    const __m512 inverse = _mm512_set1_ps(1.0f / sum);
+    for (int32_t i = 0; i < count; i += 16) {
+        const __mmask16 m = tail_mask(count - i);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse));
+    }
+    return logf(sum) + top;
+}
+
+VM_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t count) {
+    for (int32_t i = 0; i < count; i += 16) {
+        const __mmask16 m = tail_mask(count - i);
+        const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+        const __m512 sigmoid_denominator = _mm512_add_ps(_mm512_set1_ps(1.0f), exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), g)));
+        _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(_mm512_div_ps(g, sigmoid_denominator), _mm512_maskz_loadu_ps(m, up + i)));
+    }
+}
+
+int lut_has_float_avx512(void) {
+    static int known = -1;
+    if (known < 0) known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+    return known;
+}
+#endif
+
+float elutq_softmax(float *x, int32_t count) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (lut_has_float_avx512()) return softmax_avx512(x, count);
+#endif
+    float top = -INFINITY;
+    for (int32_t i = 0; i < count; i++) top = fmaxf(top, x[i]);
+    float sum = 0;
+    for (int32_t i = 0; i < count; i++) {
+        x[i] = exp_portable(x[i] - top);
+        sum += x[i];
+    }
+    const float inverse = 1.0f / sum;
+    for (int32_t i = 0; i < count; i++) x[i] *= inverse;
+    return logf(sum) + top;
+}
+
+void elutq_swiglu(float *gate, const float *up, int32_t count) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (lut_has_float_avx512()) {
+        swiglu_avx512(gate, up, count);
+        return;
+    }
+#endif
+    for (int32_t i = 0; i < count; i++) gate[i] = gate[i] / (1.0f + exp_portable(-gate[i])) * up[i];
+}
