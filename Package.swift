@@ -27,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // SIMD table-build and table-lookup kernels with runtime ISA dispatch. The only C in the engine.
+        // The SIMD kernels with runtime ISA dispatch: LUT table building and lookups, float and q8
+        // products, softmax, SwiGLU and decode attention. The only C in the engine.
         .target(name: "CLUTKernels"),
         // The fork-join thread pool shared by the quantizer and the engine.
         .target(name: "Parallel", dependencies: ["CLUTKernels"]),

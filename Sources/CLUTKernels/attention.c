@@ -1,18 +1,19 @@
 // Decode attention: the query heads that share one key/value head, against every cached position.
 //     scores[h][j] = scale * q_h . k_j,   p_h = softmax(scores[h]),   out_h = sum_j p_h[j] v_j
 // The heads of a group go together, so each cached key and value is read once per group rather
-// than once per head, and the products run on AVX-512 (the Swift code is built for baseline x86-64).
+// than once per head. The products run on AVX-512 when the CPU has it (the Swift code is built for
+// baseline x86-64); the portable loops keep eight partial sums per dot product, so compilers
+// vectorise them. The two add in different orders; each is held against double precision.
 #include "lut_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define ATT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 /// Query heads whose accumulators share one pass over the values (4 heads x 4 registers of 16).
 #define ATT_HEADS 4
 
 /// scores[h][j] for the group's heads, 16 dimensions at a time.
-ATT_AVX512 static void attention_scores(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
+LUT_FLOAT_AVX512 static void attention_scores(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
                                         const float *keys, int64_t kv_stride, int32_t visible, float scale,
                                         float *scores) {
     for (int32_t j = 0; j < visible; j++) {
@@ -28,7 +29,7 @@ ATT_AVX512 static void attention_scores(const float *q, int64_t q_stride, int32_
 }
 
 /// out_h = sum_j p_h[j] v_j for up to ATT_HEADS heads and 64 dimensions from `d`.
-ATT_AVX512 static void attention_values(const float *p, int32_t heads, const float *values, int64_t kv_stride,
+LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, const float *values, int64_t kv_stride,
                                         int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
     __m512 acc[ATT_HEADS][4];
     const int32_t chunks = width / 16;
@@ -71,9 +72,12 @@ void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_
         float *p = scores + (int64_t)h * visible;
         for (int32_t j = 0; j < visible; j++) {
             const float *k = keys + (int64_t)j * kv_stride;
-            float dot = 0;
-            for (int32_t d = 0; d < head_size; d++) dot += qh[d] * k[d];
-            p[j] = dot * scale;
+            float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int32_t d = 0;
+            for (; d + 8 <= head_size; d += 8)
+                for (int l = 0; l < 8; l++) lanes[l] += qh[d + l] * k[d + l];
+            for (int l = 0; d < head_size; d++, l++) lanes[l] += qh[d] * k[d];
+            p[j] = (((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))) * scale;
         }
         elutq_softmax(p, visible);
         float *oh = out + (int64_t)h * out_stride;

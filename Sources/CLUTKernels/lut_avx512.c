@@ -109,8 +109,13 @@ AVX512_TARGET void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geo
     }
 }
 
-/// Four slices' int32 entries (16 each) as 64 bytes, slice after slice, each + 128 (q XOR 0x80
-/// for |q| <= 128), saturated to [-128, 127] first and then raised to at least `floor`.
+/// lut_steps sixteen at once: the nearest integers, 0 where the value is infinite or NaN.
+AVX512_TARGET static inline __m512i steps_of(__m512 value) {
+    return _mm512_maskz_cvtps_epi32(~_mm512_fpclass_ps_mask(value, 0x99), value);  // 0x99: NaN or inf
+}
+
+/// Four slices' int32 entries (16 each) as 64 bytes, slice after slice, each + 128 (q XOR 0x80),
+/// saturated to [-128, 127] first and then raised to at least `floor`.
 AVX512_TARGET static inline __m512i quad_bytes(__m512i q0, __m512i q1, __m512i q2, __m512i q3, __m512i floor) {
     // The packs interleave 128-bit lanes: dword d of the result must come from dword (d % 4) * 4 + d / 4.
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -120,8 +125,8 @@ AVX512_TARGET static inline __m512i quad_bytes(__m512i q0, __m512i q1, __m512i q
 }
 
 /// Same operations in the same order as lut_build_tables_scalar, sixteen table entries per register,
-/// a quad of four slices at a time packed into one 64-byte store (entries never exceed +-127 steps,
-/// so the packs' saturation changes nothing), and the multipliers chosen without branches.
+/// a quad of four slices at a time packed into one 64-byte store (finite entries never exceed
+/// +-127 steps, so the packs' saturation changes nothing), and the multipliers chosen without branches.
 AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
                                            int32_t group_begin, int32_t group_end, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
@@ -158,13 +163,13 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         }
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
-        // For each power of two m <= top: the step (unit * m), its inverse, and the largest slice it
-        // holds (127 * unit * m, as lut_slice_multiplier computes it).
-        float steps[4], inverses[4], limits[4];
+        // For each power of two m <= 8: the step (unit * m) and its inverse; for m < 8 also the
+        // largest slice it holds (127 * unit * m, as lut_slice_multiplier computes it).
+        float steps[4], inverses[4], limits[3];
         for (int32_t e = 0, m = 1; e < 4; e++, m *= 2) {
             steps[e] = unit * (float)m;
-            inverses[e] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
-            limits[e] = 127.0f * unit * (float)m;
+            inverses[e] = lut_inverse_step(unit, m);
+            if (e < 3) limits[e] = 127.0f * unit * (float)m;
         }
         int32_t offset = 0;
         for (int32_t s0 = 0; s0 < slices; s0 += 4) {
@@ -176,10 +181,10 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
                 const int32_t e = (top > 1 && slice_max[s] > limits[0]) + (top > 2 && slice_max[s] > limits[1])
                                 + (top > 4 && slice_max[s] > limits[2]);
                 const __m512 inverse = _mm512_set1_ps(inverses[e]);
-                q[k] = _mm512_cvtps_epi32(_mm512_mul_ps(centred[s], inverse));
+                q[k] = steps_of(_mm512_mul_ps(centred[s], inverse));
                 if (out.residuals) {  // lut_residual_byte, sixteen at once
                     const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q[k]), _mm512_set1_ps(steps[e]), centred[s]);
-                    r[k] = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), residual_steps));
+                    r[k] = steps_of(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), residual_steps));
                 }
                 out.multipliers[begin / 4 + s] = (uint8_t)(1 << e);
                 offset += 128 << e;

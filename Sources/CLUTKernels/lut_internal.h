@@ -116,15 +116,27 @@ static inline int32_t lut_slice_multiplier(float slice_max, float unit, int32_t 
     while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
     return m;
 }
+/// A table entry's steps: lrintf of a finite value, and 0 for a non-finite one (inf or NaN inputs,
+/// where lrintf's result is unspecified), which the vector builders reproduce with a class mask.
+static inline int32_t lut_steps(float value) {
+    return __builtin_isfinite(value) ? (int32_t)__builtin_lrintf(value) : 0;
+}
+
 /// The residual byte of a table entry whose first byte holds q steps of `step` (= unit * m, and
 /// `inverse` = 1 / step): both builders compute it with these operations, so they agree exactly.
 static inline uint8_t lut_residual_byte(float centred, int32_t q, float step, float inverse) {
     const float rest = __builtin_fmaf(-(float)q, step, centred);
-    int32_t r = (int32_t)__builtin_lrintf(rest * inverse * (float)ELUTQ_RESIDUAL_STEPS);
+    int32_t r = lut_steps(rest * inverse * (float)ELUTQ_RESIDUAL_STEPS);
     r = r > 127 ? 127 : r < -127 ? -127 : r;
     return (uint8_t)(r + 128);
 }
-/// Builds groups [group_begin, group_end) of one vector's tables (elutq_build_tables).
+
+/// 1 / (unit * m), or 0 where that is not finite: unit 0 (a group of zeros), or a group so small
+/// that its inverse step overflows. Its entries are then all 0 steps, on every path.
+static inline float lut_inverse_step(float unit, int32_t m) {
+    const float inverse = 1.0f / (unit * (float)m);
+    return unit > 0 && __builtin_isfinite(inverse) ? inverse : 0.0f;
+}
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
                              elutq_table_output out);
 
@@ -143,7 +155,8 @@ void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
                     const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                           const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
-/// Whether the float AVX-512 code (vector_math.c, attention.c) can run: avx512f, avx512dq and fma.
+/// The float AVX-512 code (vector_math.c, attention.c) and whether this CPU can run it.
+#define LUT_FLOAT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 int lut_has_float_avx512(void);
 void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
                              elutq_table_output out);

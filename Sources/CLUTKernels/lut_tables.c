@@ -48,7 +48,7 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, i
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
         float inverses[9];
-        for (int32_t m = 1; m <= top; m *= 2) inverses[m] = unit > 0 ? 1.0f / (unit * (float)m) : 0.0f;
+        for (int32_t m = 1; m <= top; m *= 2) inverses[m] = lut_inverse_step(unit, m);
         int32_t offset = 0;
         for (int32_t s = 0; s < slices; s++) {
             const int32_t m = lut_slice_multiplier(slice_max[s], unit, top);
@@ -56,7 +56,7 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, i
             uint8_t *table = out.tables + (int64_t)(begin / 4 + s) * 16;
             uint8_t *residual = out.residuals ? out.residuals + (int64_t)(begin / 4 + s) * 16 : NULL;
             for (int p = 0; p < 16; p++) {
-                const int32_t q = (int32_t)lrintf(centred[s][p] * inverse);
+                const int32_t q = lut_steps(centred[s][p] * inverse);
                 table[p] = (uint8_t)(q + 128);
                 if (residual) residual[p] = lut_residual_byte(centred[s][p], q, unit * (float)m, inverse);
             }

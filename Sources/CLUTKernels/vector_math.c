@@ -3,12 +3,14 @@
 // A decode step of a small model takes tens of thousands of them and a perplexity or training pass
 // a vocabulary's worth per token; one libm call each was several percent of a step, and Swift's
 // SIMD types, built for baseline x86-64, turned a vector exponential into scalar code. So e^x is
-// computed here: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-7 polynomial (about 2 ulp),
-// times 2^n. The AVX-512 path and the portable one use the same operations (fused multiply-adds,
-// round to nearest, exact scaling by 2^n), so they return the same bits.
+// computed here: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-7 polynomial (within a few ulp),
+// times 2^n. The AVX-512 path uses fused multiply-adds; the portable one is written without library
+// calls, so compilers vectorise it (NEON, SSE2), and may round an ulp differently: each is held
+// against double precision, not against the other.
 #include "lut_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 #define EXP_LOW -87.33654f   // below this, e^x is taken as 0 (the smallest normal float is e^-87.34)
 #define EXP_HIGH 88.72283f   // above this, e^x overflows
@@ -23,28 +25,35 @@
 #define EXP_P4 1.6666665459e-1f
 #define EXP_P5 5.0000001201e-1f
 
+/// 2^n for an integer n in [-126, 127], from its exponent bits.
+static inline float power_of_two(int32_t n) {
+    const uint32_t bits = (uint32_t)(n + 127) << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 static inline float exp_portable(float x) {
-    if (x != x) return x;
-    if (x < EXP_LOW) return 0;
-    if (x > EXP_HIGH) return INFINITY;
-    const float n = rintf(x * LOG2E);
-    float r = fmaf(-n, LN2_HIGH, x);
-    r = fmaf(-n, LN2_LOW, r);
+    const float clamped = x >= EXP_LOW ? (x <= EXP_HIGH ? x : EXP_HIGH) : EXP_LOW;  // NaN too: no NaN reaches the int conversion
+    // n = round(x log2 e) by adding and subtracting 1.5 * 2^23 (no rint call on baseline x86-64)
+    const float n = (clamped * LOG2E + 12582912.0f) - 12582912.0f;
+    float r = clamped - n * LN2_HIGH;
+    r = r - n * LN2_LOW;
     float p = EXP_P0;
-    p = fmaf(p, r, EXP_P1);
-    p = fmaf(p, r, EXP_P2);
-    p = fmaf(p, r, EXP_P3);
-    p = fmaf(p, r, EXP_P4);
-    p = fmaf(p, r, EXP_P5);
-    return ldexpf(fmaf(p, r * r, r) + 1.0f, (int)n);
+    p = p * r + EXP_P1;
+    p = p * r + EXP_P2;
+    p = p * r + EXP_P3;
+    p = p * r + EXP_P4;
+    p = p * r + EXP_P5;
+    const int32_t whole = (int32_t)n, half = whole / 2;  // 2^128 is not a float: scale in two halves
+    const float e = ((p * (r * r) + r) + 1.0f) * power_of_two(half) * power_of_two(whole - half);
+    return x != x ? x : x < EXP_LOW ? 0.0f : x > EXP_HIGH ? INFINITY : e;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define VM_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
-
-VM_AVX512 static inline __m512 exp_avx512(__m512 x) {
+LUT_FLOAT_AVX512 static inline __m512 exp_avx512(__m512 x) {
     const __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(EXP_LOW)), _mm512_set1_ps(EXP_HIGH));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(LOG2E)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -64,7 +73,7 @@ VM_AVX512 static inline __m512 exp_avx512(__m512 x) {
 
 static inline __mmask16 tail_mask(int32_t left) { return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1); }
 
-VM_AVX512 static float softmax_avx512(float *x, int32_t count) {
+LUT_FLOAT_AVX512 static float softmax_avx512(float *x, int32_t count) {
     __m512 largest = _mm512_set1_ps(-INFINITY);
     for (int32_t i = 0; i < count; i += 16)
         largest = _mm512_max_ps(largest, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - i), x + i));
@@ -86,7 +95,7 @@ VM_AVX512 static float softmax_avx512(float *x, int32_t count) {
     return logf(sum) + top;
 }
 
-VM_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t count) {
+LUT_FLOAT_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t count) {
     for (int32_t i = 0; i < count; i += 16) {
         const __mmask16 m = tail_mask(count - i);
         const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
@@ -96,9 +105,7 @@ VM_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t count)
 }
 
 int lut_has_float_avx512(void) {
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
-    return known;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
 }
 #endif
 

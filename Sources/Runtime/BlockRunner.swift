@@ -143,7 +143,7 @@ public final class BlockRunner: @unchecked Sendable {
 
     /// Causal attention with grouped key/value heads for decoding, where one query reads each key
     /// once anyway: each work item is a token and some query heads of one key/value head, run by
-    /// `DecodeAttention` (AVX-512), so a cached key or value is read once for all the item's heads.
+    /// `DecodeAttention`, so a cached key or value is read once for all the item's heads.
     private func singleAttention(_ layerKeys: UnsafePointer<Float>, _ layerValues: UnsafePointer<Float>,
                                  count: Int, position: Int) {
         let headSize = config.headSize, kvHeads = config.kvHeads, group = config.heads / kvHeads
@@ -166,8 +166,9 @@ public final class BlockRunner: @unchecked Sendable {
         }
     }
 
-    /// Query heads per decode work item: a whole group where the items still split evenly among
-    /// the threads (one pass over the cache per group), otherwise one head, for the finest split.
+    /// Query heads per decode work item: the largest divisor of the group (the whole group, ideally:
+    /// one pass over the cache per group) whose items still split evenly among the threads,
+    /// otherwise one head, for the finest split.
     static func headsPerItem(group: Int, pairs: Int, threads: Int) -> Int {
         for heads in stride(from: group, through: 2, by: -1) where group % heads == 0 && pairs * (group / heads) % threads == 0 {
             return heads

@@ -23,6 +23,8 @@ import TestSupport
         Shape(rows: 5, cols: 1000, planes: 2, groupSize: 96, batch: 70),
         Shape(rows: 192, cols: 1536, planes: 4, groupSize: 1024, batch: 1),
         Shape(rows: 1, cols: 16, planes: 2, groupSize: 32, batch: 1),
+        Shape(rows: 40, cols: 800, planes: 3, groupSize: 256, batch: 2),   // slice multipliers up to 4
+        Shape(rows: 32, cols: 1100, planes: 2, groupSize: 512, batch: 1),  // up to 2
     ]
 
     struct Case {
@@ -38,6 +40,14 @@ import TestSupport
         // Activations with an outlier channel, as LLM activations have.
         var x = (0..<(s.batch * s.cols)).map { _ in random.normal() }
         for v in 0..<s.batch { x[v * s.cols + (s.cols / 3)] *= 20 }
+        // Where there are groups to spare: one of zeros and one so small (~1e-37) that the inverse
+        // of its table step is not a float, as dead channels give. Their entries are 0 steps.
+        if s.cols >= 3 * s.groupSize {
+            for c in 0..<s.groupSize {
+                x[c] = 0
+                x[(s.batch - 1) * s.cols + s.groupSize + c] *= 1e-37
+            }
+        }
         let q = w.withUnsafeBufferPointer {
             Quantizer.quantize($0, rows: s.rows, cols: s.cols, planes: s.planes, groupSize: s.groupSize,
                                method: .hlq, pool: ThreadPool(threadCount: 1))

@@ -1,5 +1,6 @@
-// Bit-serial lookup-table kernels for HLQ matrices, plus the float32 products of the reference path
-// and the read-bandwidth probe the kernels are measured by: the SIMD code Swift cannot reach.
+// Bit-serial lookup-table kernels for HLQ matrices, plus the float32 products of the reference path,
+// the q8 head's integer products, softmax, SwiGLU and decode attention, and the read-bandwidth probe
+// the kernels are measured by: the SIMD code Swift cannot reach.
 //
 // This header is the one place the packed weight layout and the activation-table layout are defined.
 // The Swift packer (HLQ/PackedLayout.swift), the .hlq file format and every ISA path follow it.
@@ -149,7 +150,9 @@ void elutq_lut_matmul(elutq_isa isa, const elutq_lut_matrix *a, const elutq_lut_
                       float *y, int64_t ldy, int32_t block_begin, int32_t block_end);
 
 /// In-place softmax of x[count]; returns log Σ e^(x - max) + max (the log-sum-exp). e^x is a
-/// vector polynomial within about 2 ulp (vector_math.c), not libm's.
+/// vector polynomial within a few ulp (vector_math.c), not libm's. Like elutq_f32_gemm below, these
+/// three take no path argument: AVX-512 when the CPU has it, else portable C that compilers
+/// vectorise; the two round differently, so each is held against double precision.
 float elutq_softmax(float *x, int32_t count);
 /// gate[i] = silu(gate[i]) * up[i], SwiGLU, with the same e^x.
 void elutq_swiglu(float *gate, const float *up, int32_t count);
@@ -157,7 +160,8 @@ void elutq_swiglu(float *gate, const float *up, int32_t count);
 /// Decode attention for `heads` query heads sharing one key/value head (q_h at q + h * q_stride),
 /// over cached positions 0..<visible (k_j at keys + j * kv_stride, v_j likewise):
 /// out_h = softmax(scale * q_h . k_j) . V, written at out + h * out_stride. scores is scratch of
-/// heads * visible floats and holds the probabilities afterwards.
+/// heads * visible floats and holds the probabilities afterwards. The AVX-512 path needs head_size
+/// to be a multiple of 16.
 void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
                   const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores,
                   float *out, int64_t out_stride);

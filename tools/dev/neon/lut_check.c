@@ -1,6 +1,8 @@
 // Cross-check of the kernels built for another CPU (aarch64 NEON under qemu-user): every supported
 // path must match the scalar path bit for bit, and the scalar path must match a float reference
 // dequantized from the packed layout within the table-rounding bound (see LUTKernelTests.swift).
+// The portable softmax, SwiGLU and decode attention are held against double precision, as
+// FloatOpsTests holds the AVX-512 ones.
 // Built and run by tools/dev/check-neon.
 #include <math.h>
 #include <stdio.h>
@@ -124,16 +126,70 @@ static int check_shape(int32_t rows, int32_t cols, int32_t planes, int32_t group
     return failures;
 }
 
+/// Softmax (scores across e^x's range, a masked one), SwiGLU and decode attention against double
+/// precision, with the bounds FloatOpsTests uses.
+static int check_float_ops(void) {
+    int failures = 0;
+    enum { n = 1000, heads = 3, head_size = 40, visible = 21, kv_stride = 2 * head_size + 3 };
+    static float x[n], y[n], gate[n], up[n];
+    for (int i = 0; i < n; i++) x[i] = uniform(-87, 0);
+    x[7] = 0;
+    x[8] = -INFINITY;
+    memcpy(y, x, sizeof x);
+    elutq_softmax(y, n);
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += exp((double)x[i]);
+    for (int i = 0; i < n; i++) {
+        const double exact = exp((double)x[i]) / sum;
+        if (fabs(y[i] - exact) > 4e-7 * exact + 1.401298464e-45) failures++;
+    }
+    for (int i = 0; i < n; i++) {
+        gate[i] = uniform(-30, 30);
+        up[i] = uniform(-1, 1);
+        y[i] = gate[i];
+    }
+    elutq_swiglu(y, up, n);
+    for (int i = 0; i < n; i++) {
+        const double g = gate[i], exact = g / (1 + exp(-g)) * up[i];
+        if (fabs(y[i] - exact) > 1e-6 * fabs(exact) + 1e-30) failures++;
+    }
+    static float q[heads * head_size], keys[visible * kv_stride], values[visible * kv_stride];
+    static float scratch[heads * visible], out[heads * head_size];
+    for (int i = 0; i < heads * head_size; i++) q[i] = uniform(-2, 2);
+    for (int i = 0; i < visible * kv_stride; i++) keys[i] = uniform(-2, 2), values[i] = uniform(-2, 2);
+    const float scale = 1.0f / sqrtf((float)head_size);
+    elutq_attend(q, head_size, heads, head_size, keys, values, kv_stride, visible, scale, scratch, out, head_size);
+    for (int h = 0; h < heads; h++) {
+        double scores[visible], top = -INFINITY, total = 0;
+        for (int j = 0; j < visible; j++) {
+            double dot = 0;
+            for (int d = 0; d < head_size; d++) dot += (double)q[h * head_size + d] * keys[j * kv_stride + d];
+            scores[j] = scale * dot;
+            top = scores[j] > top ? scores[j] : top;
+        }
+        for (int j = 0; j < visible; j++) total += scores[j] = exp(scores[j] - top);
+        for (int d = 0; d < head_size; d++) {
+            double exact = 0;
+            for (int j = 0; j < visible; j++) exact += scores[j] / total * values[j * kv_stride + d];
+            if (fabs(out[h * head_size + d] - exact) > 1e-5) failures++;
+        }
+    }
+    printf("%s softmax, SwiGLU and decode attention against double precision\n", failures ? "FAIL" : "ok  ");
+    return failures;
+}
+
 int main(void) {
     printf("best path on this CPU: %s\n", elutq_isa_name(elutq_best_isa()));
     const int32_t shapes[][5] = {
         {37, 100, 1, 32, 1}, {64, 576, 2, 128, 1}, {96, 200, 3, 64, 3},
         {33, 48, 4, 32, 2}, {192, 1536, 4, 1024, 1}, {5, 1000, 2, 96, 70},
+        {40, 800, 3, 256, 2}, {32, 1100, 2, 512, 1},
     };
     const int total = 2 * sizeof shapes / sizeof shapes[0];
     int failed = 0;
     for (int s = 0; s < total; s++)
         failed += check_shape(shapes[s / 2][0], shapes[s / 2][1], shapes[s / 2][2], shapes[s / 2][3], shapes[s / 2][4], s % 2) != 0;
-    printf("%d passed, %d failed\n", total - failed, failed);
+    failed += check_float_ops() != 0;
+    printf("%d passed, %d failed\n", total + 1 - failed, failed);
     return failed ? 1 : 0;
 }
