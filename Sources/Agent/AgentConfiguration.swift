@@ -26,8 +26,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var model: String?
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     public var contextSize = 2048
-    /// The LUT kernels' activation tables for a `.hlq` model.
-    public var tables = TablePrecision.precise
+    /// The LUT kernels' activation tables for a `.hlq` model: int8 for prompts, precise for each
+    /// generated token, by default.
+    public var tables = TablePrecision.mixed
 
     // Model push
     /// Where pushed models are kept, received and chosen from; nil refuses pushes and model commands.

@@ -4,12 +4,21 @@ import Parallel
 /// How finely the activation tables hold each partial sum.
 public enum TablePrecision: String, Sendable, CaseIterable {
     /// A second byte per entry, about 15 bits: the same perplexity as exact float dequantization
-    /// even on a destroyed model. The default: 2-bit decode, bound by reading the weights, does not
-    /// notice the second lookup; 4-bit decode on one thread does (about 20%), and prefill (20-40%).
+    /// even on a destroyed model. 2-bit decode, bound by reading the weights, does not notice the
+    /// second lookup; 4-bit decode on one thread does (about 20%), and prefill (20-40%).
     case precise
-    /// One byte per entry, about 8 bits, as int8 activations: within 1% of exact float on a usable
-    /// model, with the faster prefill.
+    /// One byte per entry, about 8 bits, as int8 activations: within 0.1% of exact float on the
+    /// usable models measured (0.5% tested), with the faster prefill.
     case int8
+    /// int8 tables for a batch of several vectors (prefill) and precise ones for a single vector
+    /// (decode): prefill at int8 speed, each generated token's own products with precise tables.
+    /// The command line's and the agent's default.
+    case mixed
+
+    /// The tables a batch of `count` vectors is built with: `mixed` resolved, the others as they are.
+    public func forBatch(of count: Int) -> TablePrecision {
+        self == .mixed ? (count > 1 ? .int8 : .precise) : self
+    }
 }
 
 /// Lookup tables for a batch of input vectors: built once per vector, shared by every matrix that reads it.
@@ -39,6 +48,7 @@ public final class ActivationTables: @unchecked Sendable {
 
     /// With `precision: .precise`, every entry gets a second byte for what int8 rounds away (lut_kernels.h).
     public init(cols: Int, groupSize: Int, capacity: Int = 1, precision: TablePrecision = .precise) {
+        precondition(precision != .mixed, "tables are built precise or int8; resolve mixed with forBatch(of:)")
         self.cols = cols
         self.groupSize = groupSize
         self.capacity = max(1, capacity)

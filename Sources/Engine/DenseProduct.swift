@@ -1,7 +1,8 @@
 import CLUTKernels
 import Parallel
 
-/// Float32 matrix products c = a·b in plain row-major form, for the training passes.
+/// Float32 matrix products c = a·b in plain row-major form, for the training passes and for
+/// attention's probabilities times the cached values.
 ///
 /// Every product a forward or backward pass needs is written in this one form, with an explicit
 /// transpose where an operand comes the other way round; the kernel keeps output rows in

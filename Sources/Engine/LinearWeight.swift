@@ -81,7 +81,8 @@ public enum LinearWeight: @unchecked Sendable {
     func prepare(_ input: LinearInput, isa: KernelISA, pool: ThreadPool) -> PreparedInput {
         switch self {
         case .lut(let matrix):
-            return .tables(input.tables(groupSize: matrix.groupSize, precision: matrix.tablePrecision, isa: isa, pool: pool))
+            let precision = matrix.tablePrecision.forBatch(of: input.count)
+            return .tables(input.tables(groupSize: matrix.groupSize, precision: precision, isa: isa, pool: pool))
         case .q8:
             let (values, scales) = input.int16()
             return .int16(values: values, scales: scales)

@@ -45,8 +45,8 @@ public final class BlockRunner: @unchecked Sendable {
     /// the query heads of one key/value head) per participant.
     private let scores: UnsafeMutablePointer<Float>
     private let scoreRows: Int
-    /// [threads][2][contextLength * headSize]: one key/value head's keys and transposed values,
-    /// packed for the GEMM, per participant.
+    /// [threads][contextLength * headSize]: one key/value head's keys, packed for the GEMM, per
+    /// participant.
     private let packed: UnsafeMutablePointer<Float>
     /// Queries per batched-attention work item.
     private static let attentionTile = 32
@@ -75,7 +75,7 @@ public final class BlockRunner: @unchecked Sendable {
         downInput = LinearInput(cols: c.feedForwardSize, capacity: maxBatch)
         scoreRows = max(Self.attentionTile, c.heads / c.kvHeads)
         scores = .allocate(capacity: pool.threadCount * scoreRows * contextLength)
-        packed = .allocate(capacity: pool.threadCount * 2 * contextLength * c.headSize)
+        packed = .allocate(capacity: pool.threadCount * contextLength * c.headSize)
     }
 
     deinit {
@@ -106,10 +106,14 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                            observe: ((InputSite, LinearInput) -> Void)?) {
+        // Elementwise work is split by tokens across the pool (a tenth of a long prefill on one
+        // thread); one token stays on the calling thread.
         StepProfile.measure(profile, .elementwise) {
-            for t in 0..<count {
-                FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
-                                 epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
+            pool.parallelFor(count) { tokens in
+                for t in tokens {
+                    FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
+                                     epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
+                }
             }
         }
         attentionInput.invalidate(count: count)
@@ -120,12 +124,14 @@ public final class BlockRunner: @unchecked Sendable {
         LinearWeight.multiply([(block.query, queries, querySize), (block.key, newKeys, kvSize), (block.value, newValues, kvSize)],
                               input: attentionInput, pool: pool, profile: profile)
         StepProfile.measure(profile, .elementwise) {
-            for t in 0..<count {
-                if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
-                if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
-                if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
-                rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
-                rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
+            pool.parallelFor(count) { tokens in
+                for t in tokens {
+                    if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
+                    if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
+                    if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
+                    rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
+                    rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
+                }
             }
         }
         StepProfile.measure(profile, .attention) {
@@ -138,7 +144,17 @@ public final class BlockRunner: @unchecked Sendable {
         attentionResult.invalidate(count: count)
         observe?(.attentionOutput, attentionResult)
         block.attentionOutput.multiply(attentionResult, into: projected, ldy: embeddingSize, pool: pool, profile: profile)
-        StepProfile.measure(profile, .elementwise) { FloatOps.add(residual, projected, count: count * embeddingSize) }
+        addToResidual(count: count)
+    }
+
+    /// residual += projected for `count` tokens, split by tokens across the pool.
+    private func addToResidual(count: Int) {
+        StepProfile.measure(profile, .elementwise) {
+            pool.parallelFor(count) { tokens in
+                FloatOps.add(residual + tokens.lowerBound * embeddingSize, projected + tokens.lowerBound * embeddingSize,
+                             count: tokens.count * embeddingSize)
+            }
+        }
     }
 
     /// Causal attention with grouped key/value heads for decoding, where one query reads each key
@@ -178,8 +194,10 @@ public final class BlockRunner: @unchecked Sendable {
 
     /// Causal attention for a batch of queries as two float GEMMs per (key/value head, tile of
     /// queries): scores = Q Kᵀ over the keys up to the tile's last position, then the softmaxed
-    /// scores (zero past each query's own position) times V. The head's keys and transposed values
-    /// are packed first, because the GEMM reads both operands along contiguous rows. Against a dot
+    /// scores (zero past each query's own position) times V. The head's keys are packed first,
+    /// because that GEMM reads them along contiguous rows; the values are read in place from the
+    /// cache by the row-major product (`DenseProduct`), which takes their stride (transposing them
+    /// for each tile, as before, took a fifth of a 512-token prefill's attention). Against a dot
     /// product and a scaled add per (query, key) pair this made calibration's forward passes, 512
     /// tokens at a time, markedly faster.
     private func batchedAttention(_ layerKeys: UnsafePointer<Float>, _ layerValues: UnsafePointer<Float>,
@@ -191,17 +209,14 @@ public final class BlockRunner: @unchecked Sendable {
         let out = attentionResult.values
         pool.run { participant in
             let tileScores = scores + participant * scoreRows * contextLength
-            let packedKeys = packed + participant * 2 * contextLength * headSize
-            let packedValues = packedKeys + contextLength * headSize
+            let packedKeys = packed + participant * contextLength * headSize
             // The largest tiles (the last, which see the most keys) first, dealt round-robin.
             for item in stride(from: participant, to: items, by: participants) {
                 let kvHead = item % config.kvHeads, first = (tiles - 1 - item / config.kvHeads) * tile
                 let rows = min(tile, count - first), keyCount = position + first + rows
                 let kvOffset = kvHead * headSize
                 for j in 0..<keyCount {
-                    let key = layerKeys + j * kvSize + kvOffset, value = layerValues + j * kvSize + kvOffset
-                    (packedKeys + j * headSize).update(from: key, count: headSize)
-                    for d in 0..<headSize { packedValues[d * keyCount + j] = value[d] }
+                    (packedKeys + j * headSize).update(from: layerKeys + j * kvSize + kvOffset, count: headSize)
                 }
                 for h in (kvHead * group)..<((kvHead + 1) * group) {
                     // tileScores[i][j] = q_{first+i} · k_j
@@ -214,8 +229,9 @@ public final class BlockRunner: @unchecked Sendable {
                         (row + visible).update(repeating: 0, count: keyCount - visible)
                     }
                     // out[first+i][h] = Σ_j p[i][j] v_j
-                    FloatMatmul.multiply(packedValues, cols: keyCount, tileScores, ldx: keyCount, count: rows,
-                                         into: out + first * querySize + h * headSize, ldy: querySize, rows: 0..<headSize)
+                    DenseProduct.multiply(tileScores, lda: keyCount, rows: rows, by: layerValues + kvOffset, ldb: kvSize,
+                                          depth: keyCount, columns: 0..<headSize, into: out + first * querySize + h * headSize,
+                                          ldc: querySize)
                 }
             }
         }
@@ -223,22 +239,29 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func feedForward(_ block: BlockWeights, count: Int, observe: ((InputSite, LinearInput) -> Void)?) {
         StepProfile.measure(profile, .elementwise) {
-            for t in 0..<count {
-                FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
-                                 epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
+            pool.parallelFor(count) { tokens in
+                for t in tokens {
+                    FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
+                                     epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
+                }
             }
         }
         feedForwardInput.invalidate(count: count)
         observe?(.feedForward, feedForwardInput)
         LinearWeight.multiply([(block.gate, downInput.values, feedForwardSize), (block.up, ups, feedForwardSize)],
                               input: feedForwardInput, pool: pool, profile: profile)
-        StepProfile.measure(profile, .elementwise) { FloatOps.swiglu(downInput.values, ups, count: count * feedForwardSize) }
+        StepProfile.measure(profile, .elementwise) {
+            pool.parallelFor(count) { tokens in
+                let first = tokens.lowerBound * feedForwardSize
+                FloatOps.swiglu(downInput.values + first, ups + first, count: tokens.count * feedForwardSize)
+            }
+        }
         downInput.invalidate(count: count)
         if let observe {
             observe(.down, downInput)
             return
         }
         block.down.multiply(downInput, into: projected, ldy: embeddingSize, pool: pool, profile: profile)
-        StepProfile.measure(profile, .elementwise) { FloatOps.add(residual, projected, count: count * embeddingSize) }
+        addToResidual(count: count)
     }
 }

@@ -15,7 +15,7 @@ public enum HLQArithmetic: Sendable, Equatable {
     /// How `LoadedModel.kind` names it.
     var kind: String {
         switch self {
-        case .lut(.precise): "hlq"
+        case .lut(.precise), .lut(.mixed): "hlq"
         case .lut(.int8): "hlq (int8 tables)"
         case .exactFloat: "hlq (float reference)"
         }

@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic())
         let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: promptTokens, pool: pool)
         var random = SystemRandomNumberGenerator()
         let vocabulary = Int32(loaded.weights.config.vocabularySize)

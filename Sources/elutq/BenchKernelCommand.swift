@@ -66,10 +66,11 @@ struct BenchKernelCommand: ParsableCommand {
         let quantized = weights.withUnsafeBufferPointer {
             Quantizer.quantize($0, rows: rows, cols: cols, planes: bits, groupSize: groupSize, method: .hlq, pool: pool)
         }
-        let copies = WeightCopies(PackedMatrix(quantized), precision: kernel.tables, minimumBytes: workingSet)
+        let precision = kernel.tables ?? .precise
+        let copies = WeightCopies(PackedMatrix(quantized), precision: precision, minimumBytes: workingSet)
 
         let x = (0..<(batch * cols)).map { _ in Float.random(in: -1...1, using: &random) }
-        let tables = ActivationTables(cols: cols, groupSize: groupSize, precision: kernel.tables)
+        let tables = ActivationTables(cols: cols, groupSize: groupSize, precision: precision.forBatch(of: 1))
         let tableTime = x.withUnsafeBufferPointer { xs in
             medianSeconds(repetitions: repetitions) { _ in tables.build(xs.baseAddress!, count: 1, stride: cols) }
         }
@@ -86,7 +87,7 @@ struct BenchKernelCommand: ParsableCommand {
 
         let bytes = copies.matrixBytes
         let report = Report(
-            isa: KernelISA.best.name, tables: kernel.tables.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
+            isa: KernelISA.best.name, tables: precision.rawValue, rows: rows, cols: cols, bits: bits, groupSize: groupSize, batch: batch,
             threads: common.threads, packedBytes: bytes, bitsPerWeight: Double(bytes * 8) / Double(rows * cols),
             readBandwidthGBs: bandwidth / 1e9, tableBuildMicroseconds: tableTime * 1e6,
             gemvMicroseconds: gemvTime * 1e6, gemvBandwidthGBs: Double(bytes) / gemvTime / 1e9,

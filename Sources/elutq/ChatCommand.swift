@@ -22,7 +22,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic())
         let generator = Generator(model: loaded, contextLength: generation.ctx, pool: pool)
         let start: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         var history = start

@@ -36,7 +36,7 @@ struct ChatTranscriptsCommand: ParsableCommand {
     func run() throws {
         let list = try ChatTranscripts.questions(in: try readText(questions, option: "questions"))
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic())
         let generator = Generator(model: loaded, contextLength: 2048, pool: pool)
         var sampling = SamplingParameters()
         sampling.temperature = temperature

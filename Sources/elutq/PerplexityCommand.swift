@@ -29,12 +29,12 @@ struct PerplexityCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: reference ? .exactFloat : kernel.arithmetic)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: reference ? .exactFloat : kernel.arithmetic(default: .precise))
         let contents = try readText(text, option: "text")
         let tokens = loaded.tokenizer.encode(contents)
         let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: min(batch, ctx), pool: pool)
         let reference = try klReference.map { path in
-            let model = try common.loadModel(path, pool: pool, arithmetic: kernel.arithmetic)
+            let model = try common.loadModel(path, pool: pool, arithmetic: kernel.arithmetic(default: .precise))
             guard model.tokenizer.encode(contents) == tokens else {
                 throw ValidationError("--kl-reference \(path) tokenizes the text differently: the two models must share a tokenizer")
             }

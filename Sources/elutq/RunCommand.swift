@@ -58,7 +58,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic)
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic())
         let generator = Generator(model: loaded, contextLength: generation.ctx, pool: pool)
         let text = chat ? generator.chatPrompt([ChatMessage(role: "user", content: prompt)]) : prompt
         let tokens = loaded.tokenizer.encode(text, parseSpecial: chat)

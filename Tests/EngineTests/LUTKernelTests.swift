@@ -102,7 +102,7 @@ import TestSupport
     func matchesFloatReferenceWithinTableRounding(shape: Shape, precision: TablePrecision) {
         let c = Self.makeCase(shape, seed: UInt64(shape.rows * 31 + shape.cols))
         let y = Self.run(c, threads: 2, precision: precision, isa: .best)
-        let stepFraction = precision == .precise ? 1.0 / 254 : 1.0
+        let stepFraction = precision.forBatch(of: shape.batch) == .precise ? 1.0 / 254 : 1.0
         let q = c.quantized
         let w = q.dequantized()
         for v in 0..<shape.batch {
@@ -137,6 +137,18 @@ import TestSupport
                 let y = Self.run(c, threads: threads, precision: precision, isa: isa)
                 #expect(y == reference, "\(isa.name) with \(threads) threads differs on \(shape) with \(precision) tables")
             }
+        }
+    }
+
+    /// Mixed tables are int8 for a batch and precise for a single vector, bit for bit.
+    @Test func mixedTablesAreInt8ForABatchAndPreciseForOneVector() {
+        for shape in Self.shapes.filter({ $0.batch > 1 }).prefix(2) {
+            let c = Self.makeCase(shape, seed: 5)
+            #expect(Self.run(c, threads: 2, precision: .mixed, isa: .best) == Self.run(c, threads: 2, precision: .int8, isa: .best))
+            let one = Self.makeCase(Shape(rows: shape.rows, cols: shape.cols, planes: shape.planes, groupSize: shape.groupSize, batch: 1), seed: 5)
+            let mixed = Self.run(one, threads: 2, precision: .mixed, isa: .best)
+            #expect(mixed == Self.run(one, threads: 2, precision: .precise, isa: .best))
+            #expect(mixed != Self.run(one, threads: 2, precision: .int8, isa: .best), "the precise and int8 tables differ here")
         }
     }
 }
