@@ -67,8 +67,9 @@ static int nn_avx512_supported(void) {
 }
 #endif
 
-/// Portable fallback: the same fused multiply-adds in the same order (k ascending per output), so
-/// the same bits.
+/// Portable fallback: the same order (k ascending per output). A plain multiply-add, which compilers
+/// fuse where the target has FMA (NEON) and vectorise everywhere; fmaf was a library call per
+/// element on baseline x86-64. Without fusing it may round differently from the AVX-512 path.
 static void nn_scalar(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
                       float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate) {
     for (int32_t i = 0; i < m; i++) {
@@ -78,7 +79,7 @@ static void nn_scalar(const float *a, int64_t lda, int32_t m, const float *b, in
         for (int32_t k = 0; k < depth; k++) {
             const float x = a[i * lda + k];
             const float *bk = b + (int64_t)k * ldb;
-            for (int32_t j = col_begin; j < col_end; j++) row[j] = fmaf(x, bk[j], row[j]);
+            for (int32_t j = col_begin; j < col_end; j++) row[j] = x * bk[j] + row[j];
         }
     }
 }

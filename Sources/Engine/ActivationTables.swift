@@ -7,7 +7,7 @@ public enum TablePrecision: String, Sendable, CaseIterable {
     /// even on a destroyed model. 2-bit decode, bound by reading the weights, does not notice the
     /// second lookup; 4-bit decode on one thread does (about 20%), and prefill (20-40%).
     case precise
-    /// One byte per entry, about 8 bits, as int8 activations: within 0.1% of exact float on the
+    /// One byte per entry, about 8 bits, as int8 activations: within 0.2% of exact float on the
     /// usable models measured (0.5% tested), with the faster prefill.
     case int8
     /// int8 tables for a batch of several vectors (prefill) and precise ones for a single vector

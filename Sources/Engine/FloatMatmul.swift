@@ -1,7 +1,7 @@
 import CLUTKernels
 
 /// Products of a float32 matrix with float vectors on the dense C kernel, for operands that are
-/// activations rather than stored weights: attention's scores (Q Kᵀ) and weighted values (P V).
+/// activations rather than stored weights: attention's scores (Q Kᵀ) for a batch of queries.
 /// Weights go through `LinearWeight`, which picks the kernel for their precision.
 public enum FloatMatmul {
     /// y[v * ldy + r] = Σ_k w[r * cols + k] · x[v * ldx + k] for the rows `rows` of `w` and the

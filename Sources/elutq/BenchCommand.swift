@@ -65,6 +65,8 @@ struct BenchCommand: ParsableCommand {
     struct Report: Codable {
         var model: String
         var kind: String
+        /// The LUT kernels' tables for a `.hlq` model (mixed, precise or int8); nil for other models.
+        var tables: String?
         var threads: Int
         var results: [Rate]
         var memory: ProcessMemory
@@ -98,7 +100,8 @@ struct BenchCommand: ParsableCommand {
         let tg = measure("tg\(genTokens)", decode)
         let profiles = profile ? [Self.profile("pp\(promptTokens)", steps: 1, transformer, prefill),
                                   Self.profile("tg\(genTokens)", steps: genTokens, transformer, decode)] : nil
-        let report = Report(model: model, kind: loaded.kind, threads: common.threads, results: [pp, tg],
+        let tables = loaded.kind.hasPrefix("hlq") ? (kernel.tables ?? .mixed).rawValue : nil
+        let report = Report(model: model, kind: loaded.kind, tables: tables, threads: common.threads, results: [pp, tg],
                             memory: .current(), kvCacheBytes: transformer.kvCacheBytes,
                             mappedModelBytes: loaded.mappedBytes, profile: profiles)
         if common.json {
@@ -144,7 +147,8 @@ struct BenchCommand: ParsableCommand {
 
     static func table(_ r: Report) -> String {
         func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
-        var lines = ["model \(r.model) (\(r.kind)), \(r.threads) threads", "test       tokens/s"]
+        let kind = r.tables.map { "\(r.kind), \($0) tables" } ?? r.kind
+        var lines = ["model \(r.model) (\(kind)), \(r.threads) threads", "test       tokens/s"]
         for rate in r.results {
             let name = rate.test.padding(toLength: 10, withPad: " ", startingAt: 0)
             lines.append(name + String(format: " %.2f ± %.2f", rate.tokensPerSecondMean, rate.tokensPerSecondSD))

@@ -13,7 +13,7 @@ struct KernelOptions: ParsableArguments {
             matches exact float dequantization even on a destroyed model. They do twice the lookups: \
             2-bit decode, bound by reading the weights, runs as fast, but 4-bit decode on one thread \
             is about 20% slower and prefill 20-40% slower. int8 tables hold about 8 bits, as \
-            llama.cpp's q8 activations do: within 0.1% of exact float on the usable models measured, \
+            llama.cpp's q8 activations do: within 0.2% of exact float on the usable models measured, \
             and faster. mixed builds int8 tables for a batch of tokens (the prompt) and precise ones \
             for a single token (each generated one): prompts at int8 speed, each generated token's \
             own products with precise tables. ppl scores with precise tables unless told otherwise, so its figures are the \
