@@ -32,13 +32,13 @@ public final class FleetMetricsRegistry: Sendable {
                 let key = sample.orderedLabels.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + " " + sample.name
                 switch sample.kind {
                 case .gauge:
-                    let gauge = series.gauges[key] ?? registry.makeGauge(name: sample.name, labels: sample.orderedLabels, help: sample.help)
+                    let gauge = series.gauges[key] ?? registry.makeGauge(descriptor: sample.descriptor, labels: sample.orderedLabels)
                     gauge.set(sample.value)
                     series.gauges[key] = gauge
                 case .counter:
                     let total = Int64(sample.value)
                     var entry = series.counters[key]
-                        ?? (registry.makeCounter(name: sample.name, labels: sample.orderedLabels, help: sample.help), 0)
+                        ?? (registry.makeCounter(descriptor: sample.descriptor, labels: sample.orderedLabels), 0)
                     // A total lower than before means the agent restarted: a reset, as Prometheus's rate() expects.
                     if total < entry.total {
                         entry.counter.reset()
@@ -60,4 +60,10 @@ public final class FleetMetricsRegistry: Sendable {
         series.gauges.values.forEach(registry.unregisterGauge)
         series.counters.values.forEach { registry.unregisterCounter($0.counter) }
     }
+}
+
+extension MetricSample {
+    /// The registry's descriptor of this series: the whole OpenTelemetry-derived name (which
+    /// already ends in its unit) as the metric name, so no unit is appended.
+    var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
 }
