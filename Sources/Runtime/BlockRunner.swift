@@ -106,16 +106,7 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                            observe: ((InputSite, LinearInput) -> Void)?) {
-        // Elementwise work is split by tokens across the pool (a tenth of a long prefill on one
-        // thread); one token stays on the calling thread.
-        StepProfile.measure(profile, .elementwise) {
-            pool.parallelFor(count) { tokens in
-                for t in tokens {
-                    FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.attentionNorm, count: embeddingSize,
-                                     epsilon: config.normEpsilon, into: attentionInput.values + t * embeddingSize)
-                }
-            }
-        }
+        normalize(count: count, weight: block.attentionNorm, into: attentionInput)
         attentionInput.invalidate(count: count)
         observe?(.attention, attentionInput)
         // New keys and values go straight into the cache at their positions.
@@ -123,15 +114,13 @@ public final class BlockRunner: @unchecked Sendable {
         let newKeys = layerKeys + position * kvSize, newValues = layerValues + position * kvSize
         LinearWeight.multiply([(block.query, queries, querySize), (block.key, newKeys, kvSize), (block.value, newValues, kvSize)],
                               input: attentionInput, pool: pool, profile: profile)
-        StepProfile.measure(profile, .elementwise) {
-            pool.parallelFor(count) { tokens in
-                for t in tokens {
-                    if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
-                    if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
-                    if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
-                    rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
-                    rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
-                }
+        elementwise(count: count) { tokens in
+            for t in tokens {
+                if let bias = block.queryBias { FloatOps.add(queries + t * querySize, bias, count: querySize) }
+                if let bias = block.keyBias { FloatOps.add(newKeys + t * kvSize, bias, count: kvSize) }
+                if let bias = block.valueBias { FloatOps.add(newValues + t * kvSize, bias, count: kvSize) }
+                rope.apply(queries + t * querySize, heads: config.heads, position: position + t)
+                rope.apply(newKeys + t * kvSize, heads: config.kvHeads, position: position + t)
             }
         }
         StepProfile.measure(profile, .attention) {
@@ -147,13 +136,27 @@ public final class BlockRunner: @unchecked Sendable {
         addToResidual(count: count)
     }
 
-    /// residual += projected for `count` tokens, split by tokens across the pool.
-    private func addToResidual(count: Int) {
-        StepProfile.measure(profile, .elementwise) {
-            pool.parallelFor(count) { tokens in
-                FloatOps.add(residual + tokens.lowerBound * embeddingSize, projected + tokens.lowerBound * embeddingSize,
-                             count: tokens.count * embeddingSize)
+    /// Elementwise work over `count` tokens, split by tokens across the pool (a tenth of a long
+    /// prefill on one thread); a single token stays on the calling thread.
+    private func elementwise(count: Int, _ body: (Range<Int>) -> Void) {
+        StepProfile.measure(profile, .elementwise) { pool.parallelFor(count, body) }
+    }
+
+    /// The block's RMS norm of each token's residual stream, into `input`.
+    private func normalize(count: Int, weight: UnsafePointer<Float>, into input: LinearInput) {
+        elementwise(count: count) { tokens in
+            for t in tokens {
+                FloatOps.rmsNorm(residual + t * embeddingSize, weight: weight, count: embeddingSize,
+                                 epsilon: config.normEpsilon, into: input.values + t * embeddingSize)
             }
+        }
+    }
+
+    /// residual += projected for `count` tokens.
+    private func addToResidual(count: Int) {
+        elementwise(count: count) { tokens in
+            FloatOps.add(residual + tokens.lowerBound * embeddingSize, projected + tokens.lowerBound * embeddingSize,
+                         count: tokens.count * embeddingSize)
         }
     }
 
@@ -166,13 +169,13 @@ public final class BlockRunner: @unchecked Sendable {
         let scale = 1 / Float(headSize).squareRoot()
         let participants = pool.threadCount
         let heads = Self.headsPerItem(group: group, pairs: count * kvHeads, threads: participants)
-        let itemsPerToken = kvHeads * (group / heads), items = count * itemsPerToken
+        let itemsPerGroup = group / heads, itemsPerToken = kvHeads * itemsPerGroup, items = count * itemsPerToken
         let out = attentionResult.values
         pool.run { participant in
             let row = scores + participant * scoreRows * contextLength  // [heads][visible]
             for item in stride(from: participant, to: items, by: participants) {
-                let t = item / itemsPerToken, kvHead = item % itemsPerToken / (group / heads)
-                let firstHead = kvHead * group + item % (group / heads) * heads
+                let t = item / itemsPerToken, kvHead = item % itemsPerToken / itemsPerGroup
+                let firstHead = kvHead * group + item % itemsPerGroup * heads
                 let kvOffset = kvHead * headSize
                 DecodeAttention.attend(queries: queries + t * querySize + firstHead * headSize, heads: heads,
                                        headSize: headSize, keys: layerKeys + kvOffset, values: layerValues + kvOffset,
@@ -238,23 +241,14 @@ public final class BlockRunner: @unchecked Sendable {
     }
 
     private func feedForward(_ block: BlockWeights, count: Int, observe: ((InputSite, LinearInput) -> Void)?) {
-        StepProfile.measure(profile, .elementwise) {
-            pool.parallelFor(count) { tokens in
-                for t in tokens {
-                    FloatOps.rmsNorm(residual + t * embeddingSize, weight: block.feedForwardNorm, count: embeddingSize,
-                                     epsilon: config.normEpsilon, into: feedForwardInput.values + t * embeddingSize)
-                }
-            }
-        }
+        normalize(count: count, weight: block.feedForwardNorm, into: feedForwardInput)
         feedForwardInput.invalidate(count: count)
         observe?(.feedForward, feedForwardInput)
         LinearWeight.multiply([(block.gate, downInput.values, feedForwardSize), (block.up, ups, feedForwardSize)],
                               input: feedForwardInput, pool: pool, profile: profile)
-        StepProfile.measure(profile, .elementwise) {
-            pool.parallelFor(count) { tokens in
-                let first = tokens.lowerBound * feedForwardSize
-                FloatOps.swiglu(downInput.values + first, ups + first, count: tokens.count * feedForwardSize)
-            }
+        elementwise(count: count) { tokens in
+            let first = tokens.lowerBound * feedForwardSize
+            FloatOps.swiglu(downInput.values + first, ups + first, count: tokens.count * feedForwardSize)
         }
         downInput.invalidate(count: count)
         if let observe {

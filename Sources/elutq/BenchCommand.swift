@@ -77,7 +77,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let pool = ThreadPool(threadCount: common.threads)
-        let loaded = try common.loadModel(model, pool: pool, arithmetic: kernel.arithmetic())
+        let arithmetic = kernel.arithmetic()
+        let loaded = try common.loadModel(model, pool: pool, arithmetic: arithmetic)
         let transformer = Transformer(weights: loaded.weights, contextLength: ctx, maxBatch: promptTokens, pool: pool)
         var random = SystemRandomNumberGenerator()
         let vocabulary = Int32(loaded.weights.config.vocabularySize)
@@ -100,7 +101,8 @@ struct BenchCommand: ParsableCommand {
         let tg = measure("tg\(genTokens)", decode)
         let profiles = profile ? [Self.profile("pp\(promptTokens)", steps: 1, transformer, prefill),
                                   Self.profile("tg\(genTokens)", steps: genTokens, transformer, decode)] : nil
-        let tables = loaded.kind.hasPrefix("hlq") ? (kernel.tables ?? .mixed).rawValue : nil
+        var tables: String?  // only a .hlq model runs on the tables; another file ignores the arithmetic
+        if case .lut(let precision) = arithmetic, loaded.kind.hasPrefix("hlq") { tables = precision.rawValue }
         let report = Report(model: model, kind: loaded.kind, tables: tables, threads: common.threads, results: [pp, tg],
                             memory: .current(), kvCacheBytes: transformer.kvCacheBytes,
                             mappedModelBytes: loaded.mappedBytes, profile: profiles)
