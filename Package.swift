@@ -56,6 +56,8 @@ let package = Package(
         // libmosquitto (MQTT v5 client) and json-c, from the system (tools/bootstrap installs them).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        // glibc's mallopt, for the agent's allocator settings.
+        .systemLibrary(name: "CMalloc"),
         // A self-reconnecting MQTT v5 client, a thin layer over libmosquitto.
         .target(name: "MQTT", dependencies: ["CMosquitto"]),
         // The wire protocol shared by the CLI and the agent: JSON, topics, routes, requests, replies, broker settings.
@@ -66,7 +68,7 @@ let package = Package(
         // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
         .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
                                               "SystemReadings", .product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(name: "elutq-agent", dependencies: ["Agent"]),
+        .executableTarget(name: "elutq-agent", dependencies: ["Agent", "CMalloc"]),
         // What `elutq exporter` and `elutq dashboard` know of the fleet: status and telemetry messages
         // read into per-device records with a bounded history, and their Prometheus metrics.
         .target(name: "FleetMonitor", dependencies: ["MQTT", "Protocol", .product(name: "Prometheus", package: "swift-prometheus")]),
@@ -82,6 +84,8 @@ let package = Package(
             ]),
         // tools/fake-fleet: status and telemetry of N simulated devices, for measuring the exporter and the dashboard.
         .executableTarget(name: "fake-fleet", dependencies: ["MQTT", "Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // tools/soak: the clients that ask a device prompts through the soak's faults and count what became of each.
+        .executableTarget(name: "soak-clients", dependencies: ["MQTT", "Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
         // mosquitto, Prometheus and headless Chromium, the built executables, and what a test may declare it
         // needs (TestNeeds.swift).

@@ -107,7 +107,7 @@ extension MQTTClient {
             defer { state.refusedAtConnect = false }
             return (state.stopping, state.refusedAtConnect, state.connackReceived)
         }
-        if !stopping && !refused && answered { deliver(.disconnected(reason: String(cString: mosquitto_strerror(status)))) }
+        if !stopping && !refused && answered { deliver(.disconnected(reason: MosquittoStatus.describe(status))) }
     }
 
     /// CONNACK reason codes that trying again will not change: the credentials or the client id.

@@ -75,7 +75,7 @@ extension MQTTClient {
             return TLSFailure.plainClientHint(host: configuration.host, port: configuration.port)
         }
         let reason = status == MOSQ_ERR_ERRNO.rawValue
-            ? String(cString: strerror(error)) : String(cString: mosquitto_strerror(status))
+            ? String(cString: strerror(error)) : MosquittoStatus.describe(status)
         return "\(configuration.host):\(configuration.port): \(reason)"
     }
 }

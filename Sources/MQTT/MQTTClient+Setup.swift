@@ -28,7 +28,7 @@ extension MQTTClient {
 
     private func check(_ status: Int32, _ message: String) throws(MQTTError) {
         guard status == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MQTTError("\(message): \(String(cString: mosquitto_strerror(status)))")
+            throw MQTTError("\(message): \(MosquittoStatus.describe(status))")
         }
     }
 
@@ -53,7 +53,7 @@ extension MQTTClient {
         if status != MOSQ_ERR_SUCCESS.rawValue {
             state.withLock { $0.unacknowledged -= 1 }
             if status != MOSQ_ERR_NO_CONN.rawValue {
-                deliver(.publishFailed(topic: message.topic, reason: String(cString: mosquitto_strerror(status))))
+                deliver(.publishFailed(topic: message.topic, reason: MosquittoStatus.describe(status)))
             }
         }
         return status

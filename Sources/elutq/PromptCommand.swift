@@ -12,9 +12,10 @@ struct PromptCommand: ParsableCommand {
         discussion: """
             The reply comes back on this client's own topic (MQTT v5 response topic and correlation
             data). With --device, the command first waits for the device's status to be online.
-            If the connection to the broker is lost before the answer is complete, the request is
-            sent again on reconnecting: the agent answers it from the answers it keeps, or lets
-            the generation under way answer it, and never generates it twice. Timings go to
+            If the connection to the broker is lost before the answer is complete, or the device
+            goes offline and comes back, the request is sent again: the agent answers it from the
+            answers it keeps, or lets the generation under way answer it, and never generates it
+            twice. Timings go to
             stderr at the end. Exits non-zero on an error reply or a timeout.
             """)
 
@@ -55,20 +56,18 @@ struct PromptCommand: ParsableCommand {
         let sentAt = Date()
         let ask = MQTTMessage(topic: promptTopic, json: request(id: id), qos: 1, responseTopic: replyTopic, correlationData: Array(id.utf8))
         client.publish(ask)
-        var firstChunkAt: Date?, streamed = "", lostConnection = false
+        var firstChunkAt: Date?, streamed = "", resend = ResendPolicy()
         while deadline.timeIntervalSinceNow > 0 {
-            if reconnected.exchange(false, ordering: .relaxed) {
+            if reconnected.exchange(false, ordering: .relaxed), resend.clientReconnected() {
                 FileHandle.standardError.write(Data("elutq: reconnected to the broker; asking again for the answer\n".utf8))
                 client.publish(ask)
-                lostConnection = true
             }
             // Short waits, so a reconnection is noticed while no message comes.
             guard let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)) else { continue }
-            // A broker that restarted lost the agent's subscriptions too: the request sent on
-            // reconnecting may have come before the agent was back, so it is sent once more each
-            // time the device says it is online again (the agent keeps one answer per request).
-            if lostConnection, message.topic == target?.status, (try? JSON(parsing: message.payload))?["online"]?.bool == true {
-                client.publish(ask)
+            if message.topic == target?.status {
+                if let online = (try? JSON(parsing: message.payload))?["online"]?.bool, resend.deviceStatus(online: online) {
+                    client.publish(ask)
+                }
                 continue
             }
             guard message.topic == replyTopic, message.correlationData == Array(id.utf8),

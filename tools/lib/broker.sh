@@ -1,9 +1,11 @@
 # A private mosquitto on a free loopback port, for the scripts that run the agent against a broker
-# of their own (tools/demo, tools/measure/measure-agent, tools/measure/measure-push). Sourced.
+# of their own (tools/demo, tools/soak, tools/measure/measure-agent, tools/measure/measure-push). Sourced.
 #
-#   start_broker DIR   writes DIR/mosquitto.conf, starts mosquitto with its log in DIR/mosquitto.log,
-#                      and sets broker_port, broker_pid and broker=(--host 127.0.0.1 --port PORT),
-#                      the flags the elutq commands take
+#   start_broker DIR [ADDRESS]   writes DIR/mosquitto.conf, starts mosquitto with its log in
+#                      DIR/mosquitto.log, and sets broker_port, broker_pid and
+#                      broker=(--host 127.0.0.1 --port PORT), the flags the elutq commands take;
+#                      with ADDRESS it listens on that address too, on the same port
+#   restart_broker DIR starts it again from DIR/mosquitto.conf (same port) after it was stopped or killed
 #   stop_broker        stops it; does nothing if it was never started
 #   free_port          prints a TCP port nothing listens on now on 127.0.0.1
 
@@ -14,13 +16,20 @@ free_port() {
 }
 
 start_broker() {
-  local dir=$1
+  local dir=$1 address=${2-}
   broker_port=$(free_port)
-  printf 'user %s\nlistener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$(id -un)" "$broker_port" \
-    > "$dir/mosquitto.conf"
-  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" 2> "$dir/mosquitto.log" &
-  broker_pid=$!
+  {
+    printf 'user %s\nlistener %s 127.0.0.1\n' "$(id -un)" "$broker_port"
+    [ -z "$address" ] || printf 'listener %s %s\n' "$broker_port" "$address"
+    printf 'allow_anonymous true\npersistence false\n'
+  } > "$dir/mosquitto.conf"
+  restart_broker "$dir"
   broker=(--host 127.0.0.1 --port "$broker_port")
+}
+
+restart_broker() {
+  /usr/sbin/mosquitto -c "$1/mosquitto.conf" 2>> "$1/mosquitto.log" &
+  broker_pid=$!
 }
 
 stop_broker() {
