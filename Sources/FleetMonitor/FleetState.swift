@@ -41,6 +41,11 @@ public final class FleetState: Sendable {
         }
     }
 
+    /// One device's record; nil for a device never heard of.
+    public func record(of device: String) -> DeviceRecord? {
+        records.withLock { $0[device] }
+    }
+
     /// Every device's record, sorted by device.
     public var devices: [DeviceRecord] {
         records.withLock { $0.values.sorted { $0.device < $1.device } }

@@ -33,14 +33,18 @@ struct DashboardCommand: ParsableCommand {
         router.get("/chart.js") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/javascript"], body: .init(byteBuffer: ByteBuffer(bytes: chartLibrary)))
         }
-        // Every device with its whole history, which the page loads once before it listens to /events.
+        // Every device's row, which the page loads once before it listens to /events. Histories
+        // come one device at a time, for the devices the page charts: a fleet of a thousand
+        // would otherwise send tens of megabytes before the page could show anything.
         router.get("/fleet") { _, _ in
-            let devices = feed.state.devices.map { record -> JSON in
-                var row = record.summary.object ?? [:]
-                row["history"] = .array(record.history.elements.map(\.document))
-                return .object(row)
+            Self.response(JSON.object(["window": JSON(feed.state.window), "devices": .array(feed.state.devices.map(\.summary))]).serialized,
+                          type: "application/json")
+        }
+        router.get("/history") { request, _ in
+            guard let device = request.uri.queryParameters["device"], let record = feed.state.record(of: String(device)) else {
+                throw HTTPError(.notFound, message: "no such device")
             }
-            return Self.response(JSON.object(["window": JSON(feed.state.window), "devices": .array(devices)]).serialized,
+            return Self.response(JSON.object(["device": .string(record.device), "points": .array(record.history.elements.map(\.document))]).serialized,
                                  type: "application/json")
         }
         router.get("/events") { _, _ in

@@ -100,5 +100,80 @@ extension BrokerTests {
                 try stop(dashboard.process)
             }
         }
+
+        /// A thousand simulated devices (`fake-fleet`, reporting every 10 s): the page shows every
+        /// row and charts eight, a click charts another with its history in place of the oldest,
+        /// and the charts keep gaining points. With `ELUTQ_DASHBOARD_MEASURE=FILE` it also writes
+        /// what the browser measured there (`tools/measure/measure-dashboard`).
+        @Test(.needs(.chromium)) func theDashboardCarriesAThousandDevices() throws {
+            try withHarness { harness in
+                let fleet = try launch("fake-fleet", ["1000", "--interval", "10", "--host", "127.0.0.1", "--port", String(harness.broker.port)])
+                defer {
+                    fleet.process.terminate()
+                    _ = try? fleet.waitForExit(timeout: 30)
+                }
+                let dashboard = try startServer("dashboard", harness, path: "/fleet")
+                try waitUntil("the dashboard knows every device", timeout: 60) {
+                    (httpGet(dashboard.url + "/fleet")?.components(separatedBy: "\"device\":").count ?? 0) - 1 == 1000
+                }
+                let browser = try HeadlessChromium()
+                try browser.open(dashboard.url + "/")
+                func number(_ expression: String) -> Int { Int((try? browser.evaluate(expression))?.number ?? -1) }
+                func text(_ expression: String) -> String { (try? browser.evaluate(expression))?.string ?? "" }
+                try waitUntil("the page shows every device", timeout: 120) {
+                    number("document.querySelectorAll('#devices tr.online').length") == 1000 && number("Number(document.body.dataset.loadedMs || 0)") > 0
+                }
+                #expect(text("document.getElementById('totals').textContent").hasPrefix("1000 devices · 1000 online"))
+                let labels = "charts.tokens.data.datasets.map(dataset => dataset.label).join(' ')"
+                #expect(text(labels) == (0..<8).map { String(format: "sim-%04d", $0) }.joined(separator: " "))
+
+                _ = try browser.evaluate("document.getElementById('device-sim-0500').click()")
+                try waitUntil("sim-0500 is charted with its history", timeout: 30) {
+                    number("charts.tokens.data.datasets.find(dataset => dataset.label == 'sim-0500')?.data.length ?? 0") > 0
+                }
+                #expect(text(labels) == ((1..<8).map { String(format: "sim-%04d", $0) } + ["sim-0500"]).joined(separator: " "))
+                let points = "Number(document.getElementById('tokens').dataset.points)"
+                let before = number(points)
+                try waitUntil("the charts gained points", timeout: 60) { number(points) > before }
+
+                if let path = ProcessInfo.processInfo.environment["ELUTQ_DASHBOARD_MEASURE"] {
+                    try measure(browser, dashboard: dashboard.process, to: path)
+                }
+                try stop(dashboard.process)
+            }
+        }
+
+        /// Ten seconds of the open page under a thousand devices' live updates: frames drawn, time
+        /// in long tasks, updates taken, the page's JavaScript heap, its first load, the time to
+        /// chart one more device, and the dashboard process's resident memory; one JSON document.
+        func measure(_ browser: HeadlessChromium, dashboard: LaunchedProcess, to path: String) throws {
+            _ = try browser.evaluate("""
+                (() => {
+                  const start = performance.now(), updatesBefore = liveUpdates;
+                  let frames = 0, longTasks = 0, longest = 0, chartMs = null;
+                  new PerformanceObserver(list => {
+                    for (const task of list.getEntries()) { longTasks += task.duration; longest = Math.max(longest, task.duration); }
+                  }).observe({ entryTypes: ["longtask"] });
+                  chart("sim-0900").then(() => { chartMs = performance.now() - start; });
+                  function frame(now) {
+                    frames += 1;
+                    if (now - start < 10000) { requestAnimationFrame(frame); return; }
+                    const seconds = (now - start) / 1000;
+                    window.measured = JSON.stringify({
+                      first_load_ms: Number(document.body.dataset.loadedMs), chart_a_device_ms: chartMs,
+                      frames_per_s: frames / seconds, long_tasks_ms_per_s: longTasks / seconds, longest_task_ms: longest,
+                      live_updates_per_s: (liveUpdates - updatesBefore) / seconds, js_heap_bytes: performance.memory.usedJSHeapSize,
+                    });
+                  }
+                  requestAnimationFrame(frame);
+                })()
+                """)
+            try waitUntil("ten seconds measured", timeout: 60) { (try? browser.evaluate("window.measured ?? ''"))?.string?.isEmpty == false }
+            var measured = try JSON(parsing: Array((try browser.evaluate("window.measured").string ?? "").utf8)).object ?? [:]
+            let status = try String(contentsOfFile: "/proc/\(dashboard.process.processIdentifier)/status", encoding: .utf8)
+            let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first
+            measured["dashboard_rss_bytes"] = rss.flatMap { Int($0) }.map { JSON($0 * 1024) } ?? .null
+            try JSON.object(measured).serialized.write(toFile: path, atomically: true, encoding: .utf8)
+        }
     }
 }
