@@ -34,12 +34,19 @@ public struct DeviceRecord: Sendable {
         history.dropOldest { point.time - $0.time > window }
     }
 
-    /// The dashboard's row for this device, with the last point of its history.
-    public var summary: JSON {
+    /// The dashboard's row for this device: its state and counts.
+    public var row: JSON {
         [
             "device": .string(device), "online": online.map(JSON.bool) ?? .null, "group": JSON(group), "model": JSON(model),
             "queue": telemetry?["elutq.queue.depth"] ?? .null, "served": telemetry?["elutq.requests.served"] ?? .null,
-            "failed": telemetry?["elutq.requests.failed"] ?? .null, "point": history.last?.document ?? .null,
+            "failed": telemetry?["elutq.requests.failed"] ?? .null,
         ]
+    }
+
+    /// The dashboard's live update for this device: its row and the last point of its history.
+    public var summary: JSON {
+        var update = row.object ?? [:]
+        update["point"] = history.last?.document ?? .null
+        return .object(update)
     }
 }

@@ -37,7 +37,7 @@ struct DashboardCommand: ParsableCommand {
         // come one device at a time, for the devices the page charts: a fleet of a thousand
         // would otherwise send tens of megabytes before the page could show anything.
         router.get("/fleet") { _, _ in
-            Self.response(JSON.object(["window": JSON(feed.state.window), "devices": .array(feed.state.devices.map(\.summary))]).serialized,
+            Self.response(JSON.object(["window": JSON(feed.state.window), "devices": .array(feed.state.devices.map(\.row))]).serialized,
                           type: "application/json")
         }
         router.get("/history") { request, _ in

@@ -3,8 +3,8 @@
 /// `/events`. Plain HTML and JavaScript, so there is nothing to build.
 ///
 /// Made for a thousand devices as much as for two: rows are updated in place, the charts draw at
-/// most eight devices (the first ones, or those clicked in the table) and are redrawn at most once
-/// a second, and only the charted devices' histories are fetched.
+/// most eight devices (the first ones, or those clicked in the table), live updates redraw them at
+/// most once a second, and only the charted devices' histories are fetched.
 enum DashboardPage {
     static let html = """
         <!doctype html>
@@ -18,7 +18,7 @@ enum DashboardPage {
           #totals { color: #444; margin-bottom: 8px; }
           table { border-collapse: collapse; margin-top: 12px; }
           th, td { padding: 3px 10px; text-align: right; border-bottom: 1px solid #ddd; }
-          th:first-child, td:first-child, td.model { text-align: left; }
+          th:first-child, td:first-child, .model { text-align: left; }
           tbody tr { cursor: pointer; }
           tbody tr:hover { background: #f4f4f4; }
           td:first-child { border-left: 4px solid transparent; }
@@ -42,7 +42,7 @@ enum DashboardPage {
         <div id="footer">last hour · click a device to chart it or to take it off (at most 8 at once) ·
           <span id="events">0</span> live updates · <span id="stream">connecting</span></div>
         <table>
-          <thead><tr><th>device</th><th>state</th><th>model</th><th>group</th><th>queue</th><th>served</th><th>failed</th></tr></thead>
+          <thead><tr><th>device</th><th>state</th><th class="model">model</th><th>group</th><th>queue</th><th>served</th><th>failed</th></tr></thead>
           <tbody id="devices"></tbody>
         </table>
         <script>
@@ -98,19 +98,19 @@ enum DashboardPage {
           entry.datasets = {};
           for (const [id, spec] of Object.entries(specs)) {
             entry.datasets[id] = spec.series.map(([field, suffix, scale], index) => {
-              const dataset = { label: device + suffix, data: [], borderColor: entry.color, borderWidth: 1.5,
-                                borderDash: index ? [4, 3] : [], field, scale };
+              const dataset = { label: device + suffix, data: [], borderColor: entry.color, backgroundColor: entry.color,
+                                borderWidth: 1.5, borderDash: index ? [4, 3] : [], field, scale };
               charts[id].data.datasets.push(dataset);
               return dataset;
             });
           }
           charted.push(device);
           entry.cells[0].style.borderLeftColor = entry.color;
+          chartsChanged = true;
           return fetch("/history?device=" + encodeURIComponent(device)).then(response => response.json()).then(history => {
             if (entry.datasets == null) return;
-            // Live points may have come first: the history goes before them. New arrays, not
-            // edits: Chart.js watches the arrays it has drawn, and edits between two draws
-            // confuse it.
+            // Live points may have come first: the history goes before them. Into new arrays:
+            // emptying a drawn array in place and refilling it made Chart.js throw.
             const live = Object.values(entry.datasets).flat().map(dataset => [dataset, dataset.data]);
             for (const [dataset] of live) dataset.data = [];
             for (const point of history.points) addPoint(entry, point);
@@ -118,7 +118,7 @@ enum DashboardPage {
               const last = dataset.data.length ? dataset.data[dataset.data.length - 1].x : -Infinity;
               dataset.data = dataset.data.concat(points.filter(point => point.x > last));
             }
-          });
+          }).catch(() => { document.getElementById("stream").textContent = "history of " + device + " not loaded"; });
         }
 
         function unchart(device) {

@@ -15,8 +15,7 @@ struct PromptCommand: ParsableCommand {
             If the connection to the broker is lost before the answer is complete, or the device
             goes offline and comes back, the request is sent again: the agent answers it from the
             answers it keeps, or lets the generation under way answer it, and never generates it
-            twice. Timings go to
-            stderr at the end. Exits non-zero on an error reply or a timeout.
+            twice. Timings go to stderr at the end. Exits non-zero on an error reply or a timeout.
             """)
 
     @Argument(help: "The prompt, sent as a user message.") var text: String
@@ -58,16 +57,15 @@ struct PromptCommand: ParsableCommand {
         client.publish(ask)
         var firstChunkAt: Date?, streamed = "", resend = ResendPolicy()
         while deadline.timeIntervalSinceNow > 0 {
-            if reconnected.exchange(false, ordering: .relaxed), resend.clientReconnected() {
+            if reconnected.exchange(false, ordering: .relaxed) {
                 FileHandle.standardError.write(Data("elutq: reconnected to the broker; asking again for the answer\n".utf8))
+                resend.clientReconnected()
                 client.publish(ask)
             }
             // Short waits, so a reconnection is noticed while no message comes.
             guard let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)) else { continue }
             if message.topic == target?.status {
-                if let online = (try? JSON(parsing: message.payload))?["online"]?.bool, resend.deviceStatus(online: online) {
-                    client.publish(ask)
-                }
+                if let status = try? JSON(parsing: message.payload), resend.sendsAgain(onStatus: status) { client.publish(ask) }
                 continue
             }
             guard message.topic == replyTopic, message.correlationData == Array(id.utf8),

@@ -14,19 +14,19 @@ struct RequestRecord {
     /// Error codes, in arrival order.
     var errors: [String] = []
 
-    init(id: String, sentAt: Date = Date()) {
+    init(id: String) {
         self.id = id
-        self.sentAt = sentAt
+        sentAt = Date()
     }
 
     /// Its final reply or an error arrived: the client may go on to its next request.
     var isSettled: Bool { !finals.isEmpty || !errors.isEmpty }
 
     /// Files one reply addressed to this request; chunks only show that the answer is on its way.
-    mutating func file(_ reply: JSON, payload: [UInt8], at time: Date = Date()) {
+    mutating func file(_ reply: JSON, payload: [UInt8]) {
         if reply["done"]?.bool == true {
             finals.insert(String(decoding: payload, as: UTF8.self))
-            if firstFinalAt == nil { firstFinalAt = time }
+            if firstFinalAt == nil { firstFinalAt = Date() }
         } else if let code = reply["error"]?["code"]?.string {
             errors.append(code)
         }

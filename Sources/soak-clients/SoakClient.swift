@@ -21,6 +21,9 @@ final class SoakClient: @unchecked Sendable {
     let options: Options
     /// Read only by this client's thread until `run` returns.
     private(set) var records: [String: RequestRecord] = [:]
+    /// The device's last status said online: a request goes out only then, as `elutq prompt
+    /// --device` waits for it, so that a request sent into an outage is not blamed on the agent.
+    private var deviceOnline = false
     private let client: MQTTClient
     private let inbox = MessageInbox()
     private let reconnected = Flag()
@@ -67,31 +70,45 @@ final class SoakClient: @unchecked Sendable {
         client.stop()
     }
 
-    /// Sends one request and waits for its final reply or an error, sending it again as needed.
+    /// Sends one request once the device is online, and waits for its final reply or an error,
+    /// sending it again as `ResendPolicy` says.
     private func ask(id: String, question: String) {
         // Sampled without a seed: a request generated twice would (almost surely) differ.
         let document: JSON = ["id": .string(id), "prompt": .string(question), "max_tokens": JSON(options.maxTokens), "stream": true]
         let request = MQTTMessage(topic: topics.prompt, json: document, qos: 1, responseTopic: replyTopic, correlationData: Array(id.utf8))
+        let deadline = Date().addingTimeInterval(options.deadline)
+        while !deviceOnline, deadline.timeIntervalSinceNow > 0 {
+            _ = reconnected.take()
+            if let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)) { _ = take(message) }
+        }
         records[id] = RequestRecord(id: id)
         client.publish(request)
         var resend = ResendPolicy()
-        let deadline = Date().addingTimeInterval(options.deadline)
         while deadline.timeIntervalSinceNow > 0, records[id]?.isSettled == false {
-            var sendAgain = reconnected.take() && resend.clientReconnected()
-            if let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)) {
-                if message.topic == topics.status {
-                    if let online = (try? JSON(parsing: message.payload))?["online"]?.bool {
-                        sendAgain = resend.deviceStatus(online: online) || sendAgain
-                    }
-                } else {
-                    file(message)
-                }
+            var sendAgain = false
+            if reconnected.take() {
+                resend.clientReconnected()
+                sendAgain = true
+            }
+            if let message = inbox.next(timeout: min(0.5, deadline.timeIntervalSinceNow)), let status = take(message) {
+                sendAgain = resend.sendsAgain(onStatus: status) || sendAgain
             }
             if sendAgain {
                 client.publish(request)
                 records[id]?.sends += 1
             }
         }
+    }
+
+    /// Files a reply, or notes the device's status and returns it.
+    private func take(_ message: MQTTMessage) -> JSON? {
+        guard message.topic == topics.status else {
+            file(message)
+            return nil
+        }
+        guard let status = try? JSON(parsing: message.payload) else { return nil }
+        if let online = status["online"]?.bool { deviceOnline = online }
+        return status
     }
 
     /// Files a reply under the request its correlation data names (any request of this client).

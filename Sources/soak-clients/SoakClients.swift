@@ -11,12 +11,13 @@ struct SoakClients: ParsableCommand {
         commandName: "soak-clients",
         abstract: "Ask an elutq agent prompts from several MQTT clients and count what became of each request.",
         discussion: """
-            Each client asks one prompt at a time and sends it again whenever it may have been lost
-            (its own reconnection, or the device going offline and back), as `elutq prompt` does.
-            It runs until --duration ends or SIGINT/SIGTERM, lets the requests under way finish,
-            waits --linger seconds for late replies, and prints one JSON document: requests sent,
-            answered once, answered twice (two different final replies), errored by code and never
-            answered within --deadline.
+            Each client asks one prompt at a time, while the device is online, and sends it again
+            whenever it may have been lost (its own reconnection, or the device going offline and
+            back), as `elutq prompt` does. It runs until --duration ends or SIGINT/SIGTERM, lets
+            the requests under way finish, waits --linger seconds for late replies, and prints one
+            JSON document: requests sent, answered once, answered twice (two different final
+            replies), errored by code, and never answered (no final reply or error by the end,
+            whether or not --deadline passed first; a client gives up waiting after --deadline).
             """)
 
     @Option(help: "How many clients.") var clients = 3

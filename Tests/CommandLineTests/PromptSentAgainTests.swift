@@ -37,10 +37,12 @@ extension BrokerTests {
         @Test func theRequestIsSentAgainWhenTheDeviceIsBack() throws {
             try withHarness { harness in
                 let agentArguments = ["--broker-host", "127.0.0.1", "--broker-port", String(harness.broker.port), "--device-id", "k1",
-                                      "--model", try realModelPath(), "--threads", "1", "--context-size", "512", "--log-level", "info"]
+                                      "--model", try realModelPath(), "--threads", "1", "--context-size", "1024", "--log-level", "info"]
                 let first = try launch("elutq-agent", agentArguments)
+                defer { kill(first.process.processIdentifier, SIGKILL) }
                 try harness.client.status(of: "k1", online: true)
-                let command = try launch("elutq", ["prompt", "--device", "k1", "--max-tokens", "200", "--temperature", "0", "--timeout", "60",
+                // Long enough an answer that the agent is still generating it when it is killed.
+                let command = try launch("elutq", ["prompt", "--device", "k1", "--max-tokens", "500", "--temperature", "0", "--timeout", "120",
                                                    longPrompt, "--host", "127.0.0.1", "--port", String(harness.broker.port)])
                 try waitUntil("the first streamed text") { !command.stdout().isEmpty }
                 kill(first.process.processIdentifier, SIGKILL)

@@ -3,22 +3,32 @@ import Testing
 
 /// When a client waiting for an answer sends its request again.
 @Suite struct ResendPolicyTests {
+    let online: JSON = ["device": "d1", "online": true]
+    let offline: JSON = ["device": "d1", "online": false]
+
     @Test func anOnlineStatusAlreadyThereIsNoNews() {
         var policy = ResendPolicy()
-        let sends = [policy.deviceStatus(online: true), policy.deviceStatus(online: true)]
+        let sends = [policy.sendsAgain(onStatus: online), policy.sendsAgain(onStatus: online)]
         #expect(sends == [false, false])
     }
 
     /// Once the request may have been lost, every online status is a moment to send it again.
     @Test func theDeviceComingBackAfterGoingOfflineSendsAgainEachTime() {
         var policy = ResendPolicy()
-        let sends = [policy.deviceStatus(online: false), policy.deviceStatus(online: true), policy.deviceStatus(online: true)]
+        let sends = [policy.sendsAgain(onStatus: offline), policy.sendsAgain(onStatus: online), policy.sendsAgain(onStatus: online)]
         #expect(sends == [false, true, true])
     }
 
-    @Test func aReconnectionSendsAgainAtOnceAndWhenTheDeviceIsBack() {
+    @Test func afterAReconnectionTheDeviceBackOnlineSendsAgain() {
         var policy = ResendPolicy()
-        let sends = [policy.clientReconnected(), policy.deviceStatus(online: true)]
-        #expect(sends == [true, true])
+        policy.clientReconnected()
+        let sends = policy.sendsAgain(onStatus: online)
+        #expect(sends)
+    }
+
+    @Test func aStatusWithoutOnlineChangesNothing() {
+        var policy = ResendPolicy()
+        let sends = [policy.sendsAgain(onStatus: ["device": "d1"]), policy.sendsAgain(onStatus: online)]
+        #expect(sends == [false, false])
     }
 }
