@@ -59,12 +59,7 @@ struct SoakClients: ParsableCommand {
         }
         finished.wait()
         signals.forEach { $0.cancel() }
-        var report = SoakTally(soakClients.flatMap { $0.records.values }).document
-        if case .object(var members) = report {
-            members["clients"] = JSON(clients)
-            report = .object(members)
-        }
-        print(report.serialized)
+        print(SoakTally(soakClients.flatMap { $0.records.values }).document(clients: clients).serialized)
     }
 }
 

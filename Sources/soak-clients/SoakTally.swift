@@ -28,11 +28,12 @@ struct SoakTally {
         answerSeconds.sort()
     }
 
-    var document: JSON {
+    /// The soak's report, for `clients` clients.
+    func document(clients: Int) -> JSON {
         func quantile(_ q: Double) -> JSON {
             answerSeconds.isEmpty ? .null : JSON(Reply.rounded(answerSeconds[Int(q * Double(answerSeconds.count - 1))]))
         }
-        return ["sent": JSON(sent), "answered_once": JSON(answeredOnce), "answered_twice": JSON(answeredTwice.count),
+        return ["clients": JSON(clients), "sent": JSON(sent), "answered_once": JSON(answeredOnce), "answered_twice": JSON(answeredTwice.count),
                 "errored": .object(errored.mapValues { JSON($0) }), "never_answered": JSON(neverAnswered.count),
                 "sent_again": JSON(sentAgain),
                 "answer_seconds": ["p50": quantile(0.5), "p95": quantile(0.95), "max": quantile(1)],
