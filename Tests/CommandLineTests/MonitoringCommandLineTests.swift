@@ -75,7 +75,11 @@ extension BrokerTests {
                 let browser = try HeadlessChromium()
                 try browser.open(dashboard.url + "/")
                 func number(_ expression: String) -> Int { Int((try? browser.evaluate(expression))?.number ?? -1) }
-                try waitUntil("the page shows both devices", timeout: 60) { number("document.querySelectorAll('#devices tr.online').length") == 2 }
+                // Rows appear as soon as /fleet arrives; the charts' first points only once every
+                // charted device's history has loaded, which the page marks with `loadedMs`.
+                try waitUntil("the page shows both devices with their history", timeout: 60) {
+                    number("document.querySelectorAll('#devices tr.online').length") == 2 && number("Number(document.body.dataset.loadedMs || 0)") > 0
+                }
                 let row = try browser.evaluate("document.getElementById('device-m1').innerText").string ?? ""
                 #expect(row.contains("SmolLM2-135M-Instruct.Q4_1") && row.contains("lab"), "\(row)")
                 let points = "Number(document.getElementById('memory').dataset.points)"
