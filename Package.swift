@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Evaluation", "Engine", "HLQ", "ModelFile", "Parallel", "Runtime", "TestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "MQTT", "Runtime", "Tokenizer", "TestSupport"]),
-        .testTarget(name: "FleetMonitorTests", dependencies: ["FleetMonitor", "MQTT", "Protocol"]),
+        .testTarget(name: "FleetMonitorTests", dependencies: ["FleetMonitor", "MQTT", "Protocol", "TestSupport"]),
         .testTarget(name: "ModelPushTests", dependencies: ["ModelPush", "Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AgentHarness", "ModelFile", "Protocol", "MQTT", "Runtime", "Tokenizer", "Parallel",

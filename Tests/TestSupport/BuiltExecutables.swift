@@ -10,7 +10,14 @@ public struct ProcessResult {
 
 /// Runs a built executable to completion, killing it if it takes longer than `timeout` seconds.
 public func run(_ executable: String, _ arguments: [String], timeout: Double = patience) throws -> ProcessResult {
-    let process = try launch(executable, arguments)
+    try run(program: builtExecutable(executable), arguments, timeout: timeout)
+}
+
+/// Runs the program at `program` (a built executable or a system tool) to completion in the
+/// package's root, killing it if it takes longer than `timeout` seconds.
+public func run(program: URL, _ arguments: [String], timeout: Double = patience) throws -> ProcessResult {
+    let executable = program.lastPathComponent
+    let process = try launch(program: program, arguments)
     let deadline = Date().addingTimeInterval(timeout)
     while process.process.isRunning {
         guard Date() < deadline else {
@@ -45,9 +52,14 @@ public struct LaunchedProcess {
 /// Starts `elutq` or `elutq-agent` from the build directory, with `environment` added to this
 /// process's own.
 public func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> LaunchedProcess {
+    try launch(program: builtExecutable(executable), arguments, environment: environment)
+}
+
+/// Starts the program at `program` in the package's root, its output going to files.
+func launch(program: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> LaunchedProcess {
     let directory = try makeTemporaryDirectory("process")
     let process = Process()
-    process.executableURL = try builtExecutable(executable)
+    process.executableURL = program
     process.arguments = arguments
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.currentDirectoryURL = packageRoot

@@ -46,6 +46,16 @@ public final class PrometheusServer {
         }
     }
 
+    /// Runs Debian's `promtool` (Prometheus's checker and rule tester) in the package's root.
+    public static func promtool(_ arguments: [String]) throws -> ProcessResult {
+        try TestNeed.prometheus.checkDeclared()
+        let tool = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("promtool")
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
+            throw TestFailure("\(tool.path) is missing: run tools/bootstrap (apt package prometheus)")
+        }
+        return try run(program: tool, arguments)
+    }
+
     deinit {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)

@@ -17,7 +17,7 @@ public enum TestNeed: String, Sendable {
     case realModel
     /// A Python oracle from `tools/dev` (`runPythonTool`), with tools/setup/test-requirements.txt installed.
     case pythonOracle
-    /// Debian's `prometheus` server (`PrometheusServer`).
+    /// Debian's `prometheus` server and its `promtool` (`PrometheusServer`, `PrometheusServer.promtool`).
     case prometheus
     /// Debian's `chromium`, run headless (`headlessChromium`).
     case chromium
