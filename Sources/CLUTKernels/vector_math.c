@@ -115,14 +115,16 @@ float elutq_softmax(float *x, int32_t count) {
 #endif
     float top = -INFINITY;
     for (int32_t i = 0; i < count; i++) top = fmaxf(top, x[i]);
-    float sum = 0;
+    // Summed in double: compilers keep a float sum in one accumulator (reordering it would change
+    // its rounding), and over a vocabulary's 49152 terms that drifts by 1e-4 of the total.
+    double sum = 0;
     for (int32_t i = 0; i < count; i++) {
         x[i] = exp_portable(x[i] - top);
         sum += x[i];
     }
-    const float inverse = 1.0f / sum;
+    const float inverse = (float)(1.0 / sum);
     for (int32_t i = 0; i < count; i++) x[i] *= inverse;
-    return logf(sum) + top;
+    return (float)log(sum) + top;
 }
 
 void elutq_swiglu(float *gate, const float *up, int32_t count) {

@@ -143,6 +143,18 @@ static int check_float_ops(void) {
         const double exact = exp((double)x[i]) / sum;
         if (fabs(y[i] - exact) > 4e-7 * exact + 1.401298464e-45) failures++;
     }
+    // A vocabulary's worth of logits: the normaliser sums 49152 terms.
+    enum { vocabulary = 49152 };
+    static float logits[vocabulary], probabilities[vocabulary];
+    for (int i = 0; i < vocabulary; i++) logits[i] = probabilities[i] = uniform(-8, 8);
+    elutq_softmax(probabilities, vocabulary);
+    double top = -INFINITY, total = 0;
+    for (int i = 0; i < vocabulary; i++) top = logits[i] > top ? logits[i] : top;
+    for (int i = 0; i < vocabulary; i++) total += exp((double)logits[i] - top);
+    for (int i = 0; i < vocabulary; i++) {
+        const double exact = exp((double)logits[i] - top) / total;
+        if (fabs(probabilities[i] - exact) > 1e-5 * exact + 1e-12) failures++;
+    }
     for (int i = 0; i < n; i++) {
         gate[i] = uniform(-30, 30);
         up[i] = uniform(-1, 1);
