@@ -29,6 +29,16 @@ public enum LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// Bytes one product reads from the matrix: what decode, bound by memory bandwidth, streams.
+    public var streamedBytes: Int {
+        switch self {
+        case .lut(let m): m.packedBytes
+        case .f32(_, let rows, let cols): rows * cols * 4
+        case .f16(_, let rows, let cols): rows * cols * 2
+        case .q8(_, _, let rows, let cols): rows * cols + rows * 4
+        }
+    }
+
     /// y[v * ldy + row] = (W x_v)[row] for every vector of `input`, on the kernels' path `isa`;
     /// threads split rows.
     public func multiply(_ input: LinearInput, into y: UnsafeMutablePointer<Float>, ldy: Int, pool: ThreadPool,

@@ -114,6 +114,17 @@ public struct ModelWeights: @unchecked Sendable {
     }
 }
 
+extension ModelWeights {
+    /// Bytes of matrices one decode step reads: every block's seven and the output head. (The
+    /// embedding lookup reads one row; norms and biases are vectors.)
+    public var streamedBytesPerToken: Int {
+        blocks.reduce(output.streamedBytes) { total, block in
+            total + [block.query, block.key, block.value, block.attentionOutput, block.gate, block.up, block.down]
+                .reduce(0) { $0 + $1.streamedBytes }
+        }
+    }
+}
+
 /// Where a loader finds each kind of tensor; `assemble` walks a block's tensors the same way for every format.
 struct TensorLookup {
     /// A float vector of `count` values (norm weights, biases).

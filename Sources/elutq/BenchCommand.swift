@@ -32,6 +32,12 @@ struct BenchCommand: ParsableCommand {
             threads. The profiled runs are not the timed ones.
             """))
     var profile = false
+    @Flag(name: .customLong("read-probe"), help: ArgumentHelp(
+        "Also measure this machine's read bandwidth on --threads threads, and decode's weight stream as a share of it.",
+        discussion: """
+            Decode at batch 1 reads every matrix once a token, so its speed is bound by memory bandwidth; the share             says how close to that bound it runs. The probe reads a 1 GiB buffer with wide loads, one stream per             thread, after the memory readings (which it would otherwise inflate).
+            """))
+    var readProbe = false
     @OptionGroup var kernel: KernelOptions
     @OptionGroup var common: CommonOptions
 
@@ -72,6 +78,11 @@ struct BenchCommand: ParsableCommand {
         var memory: ProcessMemory
         var kvCacheBytes: Int
         var mappedModelBytes: Int
+        /// Bytes of matrices a decode step reads, and at tg's mean rate, gigabytes a second.
+        var weightBytesPerToken: Int
+        var decodeWeightGBs: Double
+        /// With --read-probe: the machine's read bandwidth on these threads, and decode's share of it.
+        var readProbeGBs: Double?
         var profile: [Profile]?
     }
 
@@ -103,9 +114,15 @@ struct BenchCommand: ParsableCommand {
                                   Self.profile("tg\(genTokens)", steps: genTokens, transformer, decode)] : nil
         var tables: String?  // only a .hlq model runs on the tables; another file ignores the arithmetic
         if case .lut(let precision) = arithmetic, loaded.kind.hasPrefix("hlq") { tables = precision.rawValue }
-        let report = Report(model: model, kind: loaded.kind, tables: tables, threads: common.threads, results: [pp, tg],
+        let weightBytes = loaded.weights.streamedBytesPerToken
+        var report = Report(model: model, kind: loaded.kind, tables: tables, threads: common.threads, results: [pp, tg],
                             memory: .current(), kvCacheBytes: transformer.kvCacheBytes,
-                            mappedModelBytes: loaded.mappedBytes, profile: profiles)
+                            mappedModelBytes: loaded.mappedBytes, weightBytesPerToken: weightBytes,
+                            decodeWeightGBs: Double(weightBytes) * tg.tokensPerSecondMean / 1e9, profile: profiles)
+        if readProbe {
+            common.log("bench: measuring read bandwidth (\(common.threads) threads)")
+            report.readProbeGBs = ReadBandwidth.measure(bytes: 1 << 30, pool: pool) / 1e9
+        }
         if common.json {
             try common.printJSON(report)
         } else {
@@ -164,6 +181,12 @@ struct BenchCommand: ParsableCommand {
             lines.append(String(format: "  of which waiting in the thread pool %.3f ms %.1f%%", profile.poolWaitSecondsPerStep * 1e3,
                                 profile.poolWaitSecondsPerStep / profile.secondsPerStep * 100))
         }
+        var stream = String(format: "weights: %.1f MB read a decode step, %.1f GB/s at tg's rate",
+                            Double(r.weightBytesPerToken) / 1e6, r.decodeWeightGBs)
+        if let probe = r.readProbeGBs {
+            stream += String(format: ", %.0f%% of the read probe's %.1f GB/s", 100 * r.decodeWeightGBs / probe, probe)
+        }
+        lines.append(stream)
         lines.append("memory: peak RSS \(mb(r.memory.peakResidentBytes)); now file-backed \(mb(r.memory.fileBackedBytes)), "
                      + "anonymous \(mb(r.memory.anonymousBytes)); KV cache \(mb(r.kvCacheBytes)), model mapped \(mb(r.mappedModelBytes))")
         return lines.joined(separator: "\n")

@@ -3,7 +3,7 @@ import Protocol
 import Testing
 import TestSupport
 
-/// `elutq bench --profile`, run as the built executable on the real SmolLM2 in 2-bit HLQ.
+/// `elutq bench --profile --read-probe`, run as the built executable on the real SmolLM2 in 2-bit HLQ.
 @Suite(.needs(.executables, .realModel)) struct BenchCommandLineTests {
     /// Each kind of work shows up where it happens: LUT products in both tests, no dense product
     /// in an all-HLQ model, sampling only in decoding, and shares that account for the whole pass.
@@ -13,9 +13,19 @@ import TestSupport
             let quantized = try run("elutq", ["quantize", try realModelPath(), "-o", model, "--bits", "2"])
             #expect(quantized.status == 0, "\(quantized.stderr)")
             let bench = try run("elutq", ["bench", model, "--prompt-tokens", "16", "--gen-tokens", "8", "--repetitions", "1",
-                                          "--threads", "2", "--profile", "--json"])
+                                          "--threads", "2", "--profile", "--read-probe", "--json"])
             #expect(bench.status == 0, "\(bench.stderr)")
-            let profiles = try #require(try JSON(parsing: Array(bench.stdout.utf8))["profile"]?.array)
+            let report = try JSON(parsing: Array(bench.stdout.utf8))
+            // The weight stream: the tied model's matrices are nearly all of its file (norms, the
+            // header and alignment are the rest), read once a token at tg's rate.
+            let weightBytes = try #require(report["weightBytesPerToken"]?.number)
+            let mapped = try #require(report["mappedModelBytes"]?.number)
+            #expect(weightBytes > 0.9 * mapped && weightBytes <= mapped, "\(weightBytes) of \(mapped)")
+            let tg = try #require(report["results"]?.array?.last?["tokensPerSecondMean"]?.number)
+            let stream = try #require(report["decodeWeightGBs"]?.number)
+            #expect(abs(stream - weightBytes * tg / 1e9) <= 1e-9 * stream)
+            #expect((report["readProbeGBs"]?.number ?? 0) > 0)
+            let profiles = try #require(report["profile"]?.array)
             #expect(profiles.map { $0["test"]?.string } == ["pp16", "tg8"])
             for profile in profiles {
                 var share: [String: Double] = [:]
