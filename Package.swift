@@ -22,6 +22,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // For its lock, a pthread mutex, which ThreadSanitizer models; it does not model the futex
+        // under Synchronization's Mutex, and reported every access a Mutex guards as a race.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -59,7 +62,7 @@ let package = Package(
         // glibc's mallopt, for the agent's allocator settings.
         .systemLibrary(name: "CMalloc"),
         // A self-reconnecting MQTT v5 client, a thin layer over libmosquitto.
-        .target(name: "MQTT", dependencies: ["CMosquitto"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         // The wire protocol shared by the CLI and the agent: JSON, topics, routes, requests, replies, broker settings.
         .target(name: "Protocol", dependencies: ["MQTT", "CJSONC", "Runtime", "Tokenizer", "ModelFile"]),
         // Model push over MQTT, shared by the sender (CLI) and the receiver (agent): the signed
@@ -67,11 +70,11 @@ let package = Package(
         .target(name: "ModelPush", dependencies: ["MQTT", "Protocol", "ModelFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The serving daemon: agent.conf, the queue, presence, telemetry, the model store and the push receiver.
         .target(name: "Agent", dependencies: ["MQTT", "Protocol", "Engine", "Runtime", "ModelFile", "ModelPush", "Parallel",
-                                              "SystemReadings", .product(name: "Crypto", package: "swift-crypto")]),
+                                              "SystemReadings", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .executableTarget(name: "elutq-agent", dependencies: ["Agent", "CMalloc"]),
         // What `elutq exporter` and `elutq dashboard` know of the fleet: status and telemetry messages
         // read into per-device records with a bounded history, and their Prometheus metrics.
-        .target(name: "FleetMonitor", dependencies: ["MQTT", "Protocol", .product(name: "Prometheus", package: "swift-prometheus")]),
+        .target(name: "FleetMonitor", dependencies: ["MQTT", "Protocol", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .executableTarget(
             name: "elutq",
             dependencies: [
@@ -81,6 +84,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // tools/fake-fleet: status and telemetry of N simulated devices, for measuring the exporter and the dashboard.
         .executableTarget(name: "fake-fleet", dependencies: ["MQTT", "Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -89,17 +93,17 @@ let package = Package(
         // Helpers for the tests: seeded data, temporary files, the real models' paths, a private
         // mosquitto, Prometheus and headless Chromium, the built executables, and what a test may declare it
         // needs (TestNeeds.swift).
-        .target(name: "TestSupport", dependencies: ["MQTT", "Protocol", "Runtime"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MQTT", "Protocol", "Runtime", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], path: "Tests/TestSupport"),
         // For the tests that talk to agents: a private broker, in-process agents serving the real
         // SmolLM2, a client that files their replies, the signed model that push tests send (here so
         // the bridge tests push it too); and the suite that runs such tests one at a time.
         .target(name: "AgentHarness", dependencies: ["Agent", "ModelFile", "ModelPush", "MQTT", "Parallel", "Protocol", "Runtime",
-                                                     "TestSupport"],
+                                                     "TestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
                 path: "Tests/AgentHarness"),
         // One test target per module. A test that needs a broker, the built executables, the real
         // models or a Python oracle says so (`.needs(...)`); the others are unit tests, which
         // `tools/test --unit` runs alone.
-        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         .testTarget(name: "HLQTests", dependencies: ["HLQ", "Engine", "Parallel", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HLQ", "CLUTKernels", "Parallel", "TestSupport"]),
         .testTarget(name: "ModelFileTests", dependencies: ["ModelFile", "HLQ", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import MQTT
+import NIOConcurrencyHelpers
 import Protocol
 
 extension Agent {
@@ -50,7 +51,7 @@ extension Agent {
         }
         // At most once a second, so two agents can never echo each other at full speed.
         let now = Date()
-        let due = lastReannounce.withLock { last -> Bool in
+        let due = lastReannounce.withLockedValue { last -> Bool in
             if let last, now.timeIntervalSince(last) < 1 { return false }
             last = now
             return true

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import ModelPush
 import MQTT
+import NIOConcurrencyHelpers
 import Parallel
 import Protocol
 import Runtime
@@ -40,17 +41,17 @@ public final class Agent: Sendable {
     /// Connections made so far (`noticeStatus` tells an earlier run's status from a rival's by it).
     let connections = Atomic<Int>(0)
     /// When the agent last announced itself again after another instance's status (`noticeStatus`).
-    let lastReannounce = Mutex<Date?>(nil)
+    let lastReannounce = NIOLockedValueBox<Date?>(nil)
     /// The generation threads, shared by every model the agent loads (one generates at a time).
     let pool: ThreadPool
     /// The model being served; `activate` swaps it between requests.
-    private let current: Mutex<ServingModel>
+    private let current: NIOLockedValueBox<ServingModel>
     /// The model store and the push receiver, when `model_store` is set.
     let receiver: ModelReceiver?
     /// Signed `use` and `rm` commands already acted on, so none is acted on twice.
     let commandReplays: CommandReplayGuard
     /// Set by `start()`; the client's closures refer back to the agent, so it cannot exist before it.
-    private let mqtt = Mutex<MQTTClient?>(nil)
+    private let mqtt = NIOLockedValueBox<MQTTClient?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let workerFinished = DispatchSemaphore(value: 0)
     let telemetryWake = DispatchSemaphore(value: 0)
@@ -68,8 +69,8 @@ public final class Agent: Sendable {
             }
         }
         let loaded = try model ?? Self.loadStartingModel(configuration, store: store, pool: pool, log: log)
-        current = Mutex(ServingModel(model: loaded, sha256: try DigestSidecar.sha256(of: loaded.path, log: log),
-                                     contextSize: configuration.contextSize, pool: pool))
+        current = NIOLockedValueBox(ServingModel(model: loaded, sha256: try DigestSidecar.sha256(of: loaded.path, log: log),
+                                                 contextSize: configuration.contextSize, pool: pool))
         self.configuration = configuration
         self.log = log
         self.pool = pool
@@ -112,12 +113,12 @@ public final class Agent: Sendable {
     }
 
     /// The model being served now.
-    var serving: ServingModel { current.withLock { $0 } }
+    var serving: ServingModel { current.withLockedValue { $0 } }
     public var identity: ModelIdentity { serving.identity }
 
     /// Serves `model` from the next request on; the running request finishes on the old one.
     func swap(to model: ServingModel) {
-        current.withLock { $0 = model }
+        current.withLockedValue { $0 = model }
     }
 
     /// Connects to the broker and starts serving. Returns at once: the connection is made (and
@@ -133,7 +134,7 @@ public final class Agent: Sendable {
         let client = try MQTTClient(configuration: settings,
                                     onMessage: { [weak self] in self?.received($0) },
                                     onEvent: { [weak self] in self?.handle($0) })
-        mqtt.withLock { $0 = client }
+        mqtt.withLockedValue { $0 = client }
         for file in configuration.secretsReadableByOthers {
             log.warn("a file holding a secret is readable by every user on this machine; chmod o-r it", ["file": file])
         }
@@ -150,7 +151,7 @@ public final class Agent: Sendable {
     /// finish for up to `shutdownGrace` seconds (then cancels it), publishes the offline status
     /// and disconnects, so the broker does not also publish the will.
     public func stop() {
-        guard let client = mqtt.withLock({ $0 }), !stopping.exchange(true, ordering: .relaxed) else { return }
+        guard let client = mqtt.withLockedValue({ $0 }), !stopping.exchange(true, ordering: .relaxed) else { return }
         log.info("stopping")
         for job in queue.close() {
             job.cancel(.shutdown)
@@ -170,7 +171,7 @@ public final class Agent: Sendable {
         log.info("stopped")
     }
 
-    var client: MQTTClient? { mqtt.withLock { $0 } }
+    var client: MQTTClient? { mqtt.withLockedValue { $0 } }
 
     /// One incoming message, on the MQTT delivery queue: a cancel, a push's manifest or block, a
     /// model command, or a prompt to check and queue.

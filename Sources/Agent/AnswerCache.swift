@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import Protocol
-import Synchronization
 
 /// The final answers of the requests served last, so that a request sent again is answered again
 /// instead of generated twice.
@@ -17,7 +17,7 @@ final class AnswerCache: Sendable {
     let capacity: Int
     /// Bytes of answers (serialized) kept at most.
     let byteLimit: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private struct Key: Hashable {
         var id: String
@@ -45,7 +45,7 @@ final class AnswerCache: Sendable {
 
     /// The final reply already sent for this very request, if it is still kept.
     func answer(for request: PromptRequest) -> JSON? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let entry = state.entries[Self.key(request)], entry.content == Self.content(request) else { return nil }
             return entry.document
         }
@@ -56,7 +56,7 @@ final class AnswerCache: Sendable {
         let bytes = document.serialized.utf8.count
         guard bytes <= byteLimit else { return }
         let key = Self.key(request)
-        state.withLock { state in
+        state.withLockedValue { state in
             if let old = state.entries.removeValue(forKey: key) {
                 state.bytes -= old.bytes
                 state.order.removeAll { $0 == key }
@@ -72,7 +72,7 @@ final class AnswerCache: Sendable {
     }
 
     /// Answers kept now.
-    var count: Int { state.withLock { $0.order.count } }
+    var count: Int { state.withLockedValue { $0.order.count } }
 
     /// Whether `a` and `b` are one request sent twice: the same id, reply topic and content.
     static func isSame(_ a: PromptRequest, as b: PromptRequest) -> Bool {

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Why an agent's process should end, posted once by whoever knows first: a termination signal,
 /// or a condition the agent cannot recover from by retrying (another agent took over its
@@ -26,14 +26,14 @@ public final class ExitRequest: Sendable {
         }
     }
 
-    private let reason = Mutex<Reason?>(nil)
+    private let reason = NIOLockedValueBox<Reason?>(nil)
     private let posted = DispatchSemaphore(value: 0)
 
     public init() {}
 
     /// Records `reason` unless one was posted already (the first reason wins).
     public func post(_ reason: Reason) {
-        let first = self.reason.withLock { current in
+        let first = self.reason.withLockedValue { current in
             guard current == nil else { return false }
             current = reason
             return true
@@ -42,7 +42,7 @@ public final class ExitRequest: Sendable {
     }
 
     /// The reason posted, if any.
-    public var current: Reason? { reason.withLock { $0 } }
+    public var current: Reason? { reason.withLockedValue { $0 } }
 
     /// Waits until a reason is posted and returns it.
     public func wait() -> Reason {

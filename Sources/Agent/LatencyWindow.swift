@@ -21,6 +21,13 @@ struct LatencyWindow: Sendable {
         count += 1
     }
 
+    /// A copy whose values have storage of their own (`ServingStats.Snapshot.unshared` says why).
+    func unshared() -> LatencyWindow {
+        var copy = self
+        copy.values = values.map { $0 }
+        return copy
+    }
+
     /// The nearest-rank percentile (`p` in 0...1) of the window; nil before the first measurement.
     func percentile(_ p: Double) -> Double? {
         guard !values.isEmpty else { return nil }

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bounded first-in, first-out queue feeding the one worker thread that generates.
 ///
@@ -9,7 +9,7 @@ import Synchronization
 final class RequestQueue: Sendable {
     /// Requests that may wait behind the running one.
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// One signal per queued job, and one more on `close()` to wake the worker for good.
     private let available = DispatchSemaphore(value: 0)
 
@@ -27,14 +27,16 @@ final class RequestQueue: Sendable {
     init(capacity: Int) { self.capacity = capacity }
 
     func push(_ job: Job) throws(Refusal) {
-        try state.withLock { state throws(Refusal) in
-            guard !state.closed else { throw .closed }
+        let refusal: Refusal? = state.withLockedValue { state in
+            guard !state.closed else { return .closed }
             let id = job.request.id
-            guard state.running?.request.id != id, !state.waiting.contains(where: { $0.request.id == id }) else { throw .duplicateID }
+            guard state.running?.request.id != id, !state.waiting.contains(where: { $0.request.id == id }) else { return .duplicateID }
             // Counting the running job in makes a job pushed onto an idle worker never count as waiting.
-            guard state.waiting.count + (state.running == nil ? 0 : 1) <= capacity else { throw .full }
+            guard state.waiting.count + (state.running == nil ? 0 : 1) <= capacity else { return .full }
             state.waiting.append(job)
+            return nil
         }
+        if let refusal { throw refusal }
         available.signal()
     }
 
@@ -43,7 +45,7 @@ final class RequestQueue: Sendable {
     func next() -> Job? {
         while true {
             available.wait()
-            let job: Job?? = state.withLock { state in
+            let job: Job?? = state.withLockedValue { state in
                 if !state.waiting.isEmpty {
                     state.running = state.waiting.removeFirst()
                     return state.running
@@ -56,12 +58,12 @@ final class RequestQueue: Sendable {
     }
 
     func finished() {
-        state.withLock { $0.running = nil }
+        state.withLockedValue { $0.running = nil }
     }
 
     /// Takes a waiting job out of the queue, for a cancellation.
     func removeWaiting(id: String) -> Job? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let index = state.waiting.firstIndex(where: { $0.request.id == id }) else { return nil }
             return state.waiting.remove(at: index)
         }
@@ -69,23 +71,23 @@ final class RequestQueue: Sendable {
 
     /// The waiting or running job of request `id`.
     func job(id: String) -> Job? {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.running?.request.id == id ? state.running : state.waiting.first { $0.request.id == id }
         }
     }
 
     func running(id: String) -> Job? {
-        state.withLock { $0.running?.request.id == id ? $0.running : nil }
+        state.withLockedValue { $0.running?.request.id == id ? $0.running : nil }
     }
 
-    var running: Job? { state.withLock { $0.running } }
+    var running: Job? { state.withLockedValue { $0.running } }
 
     /// Jobs waiting, not counting the running one.
-    var depth: Int { state.withLock { $0.waiting.count } }
+    var depth: Int { state.withLockedValue { $0.waiting.count } }
 
     /// Refuses new jobs and hands back the waiting ones; the worker's `next()` returns nil once idle.
     func close() -> [Job] {
-        let waiting = state.withLock { state in
+        let waiting = state.withLockedValue { state in
             state.closed = true
             defer { state.waiting = [] }
             return state.waiting

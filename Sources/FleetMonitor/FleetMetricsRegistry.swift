@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import Prometheus
-import Synchronization
 
 /// The fleet's metrics in a swift-prometheus registry, which renders them in the Prometheus text
 /// exposition format for `elutq exporter`'s `/metrics`.
@@ -13,7 +13,7 @@ public final class FleetMetricsRegistry: Sendable {
     }
 
     public let registry = PrometheusCollectorRegistry()
-    private let devices = Mutex<[String: DeviceSeries]>([:])
+    private let devices = NIOLockedValueBox<[String: DeviceSeries]>([:])
 
     public init() {}
 
@@ -22,7 +22,7 @@ public final class FleetMetricsRegistry: Sendable {
     public func update(_ record: DeviceRecord) {
         let samples = FleetMetrics.samples(of: record)
         guard let labels = samples.first?.labels else { return }
-        devices.withLock { devices in
+        devices.withLockedValue { devices in
             var series = devices[record.device] ?? DeviceSeries(labels: labels)
             if series.labels != labels {
                 unregister(series)

@@ -1,7 +1,7 @@
 import Foundation
 import MQTT
+import NIOConcurrencyHelpers
 import Protocol
-import Synchronization
 
 /// Every device heard on `PREFIX/+/status` and `PREFIX/+/telemetry`, shared between the MQTT
 /// callback thread that feeds it and the HTTP handlers that read it.
@@ -11,7 +11,7 @@ public final class FleetState: Sendable {
     public let historyCapacity: Int
     /// Seconds of history kept per device: what the dashboard's charts span.
     public let window: Double
-    private let records = Mutex<[String: DeviceRecord]>([:])
+    private let records = NIOLockedValueBox<[String: DeviceRecord]>([:])
 
     /// By default an hour of reports every 2 s.
     public init(prefix: String, historyCapacity: Int = 1800, window: Double = 3600) {
@@ -29,7 +29,7 @@ public final class FleetState: Sendable {
         guard levels.count == 2, let kind = levels.last, kind == "status" || kind == "telemetry",
               let document = try? JSON(parsing: message.payload) else { return nil }
         let device = String(levels[0])
-        return records.withLock { records in
+        return records.withLockedValue { records in
             var record = records[device] ?? DeviceRecord(device: device, historyCapacity: historyCapacity)
             if kind == "status" {
                 record.apply(status: document)
@@ -43,11 +43,11 @@ public final class FleetState: Sendable {
 
     /// One device's record; nil for a device never heard of.
     public func record(of device: String) -> DeviceRecord? {
-        records.withLock { $0[device] }
+        records.withLockedValue { $0[device] }
     }
 
     /// Every device's record, sorted by device.
     public var devices: [DeviceRecord] {
-        records.withLock { $0.values.sorted { $0.device < $1.device } }
+        records.withLockedValue { $0.values.sorted { $0.device < $1.device } }
     }
 }

@@ -1,5 +1,6 @@
 import CMosquitto
 import Glibc
+import NIOConcurrencyHelpers
 
 extension MQTTClient {
     /// Registers the C callbacks. libmosquitto calls them on the network thread, so they are written
@@ -15,7 +16,7 @@ extension MQTTClient {
             MQTTClient.from(userdata).subscribed(mid: mid, refused: refused)
         }
         mosquitto_publish_v5_callback_set(handle) { _, userdata, _, _, _ in
-            MQTTClient.from(userdata).state.withLock { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
+            MQTTClient.from(userdata).state.withLockedValue { $0.unacknowledged = max(0, $0.unacknowledged - 1) }
         }
         mosquitto_disconnect_v5_callback_set(handle) { _, userdata, status, _ in
             MQTTClient.from(userdata).disconnected(status: status)
@@ -23,7 +24,7 @@ extension MQTTClient {
         mosquitto_log_callback_set(handle) { _, userdata, level, text in
             guard level == MOSQ_LOG_ERR, let text else { return }
             let line = String(cString: text)
-            MQTTClient.from(userdata).state.withLock { $0.loggedErrors = Array(($0.loggedErrors + [line]).suffix(8)) }
+            MQTTClient.from(userdata).state.withLockedValue { $0.loggedErrors = Array(($0.loggedErrors + [line]).suffix(8)) }
         }
         mosquitto_message_v5_callback_set(handle) { _, userdata, message, properties in
             guard let message = message?.pointee else { return }
@@ -45,29 +46,29 @@ extension MQTTClient {
 
     /// CONNACK: subscribe to everything again, since each connection starts a clean session.
     private func connected(reasonCode: Int32) {
-        state.withLock { $0.connackReceived = true }
+        state.withLockedValue { $0.connackReceived = true }
         guard reasonCode == 0 else {
             let reason = "refused by the broker: \(String(cString: mosquitto_reason_string(reasonCode)))"
-            state.withLock { $0.refusedAtConnect = true }
+            state.withLockedValue { $0.refusedAtConnect = true }
             deliver(Self.isAuthorizationFailure(reasonCode) ? .notAuthorized(reason: reason) : .connectionFailed(reason: reason))
             return
         }
-        state.withLock { $0.reconnectDelay = configuration.minimumReconnectDelay }
+        state.withLockedValue { $0.reconnectDelay = configuration.minimumReconnectDelay }
         for topic in configuration.subscriptions {
             var mid: Int32 = 0
             let status = mosquitto_subscribe_v5(handle, &mid, topic, configuration.subscriptionQoS, 0, nil)
             if status == MOSQ_ERR_SUCCESS.rawValue {
-                state.withLock { $0.pendingSubscriptions[mid] = topic }
+                state.withLockedValue { $0.pendingSubscriptions[mid] = topic }
             } else {
                 deliver(.subscriptionRefused(topic: topic))
             }
         }
         // SUBACKs arrive on this same thread after this callback returns, so none can be missed.
-        if state.withLock({ $0.pendingSubscriptions.isEmpty }) { goOnline() }
+        if state.withLockedValue({ $0.pendingSubscriptions.isEmpty }) { goOnline() }
     }
 
     private func subscribed(mid: Int32, refused: Bool) {
-        let (topic, allDone) = state.withLock { state in
+        let (topic, allDone) = state.withLockedValue { state in
             let topic = state.pendingSubscriptions.removeValue(forKey: mid)
             return (topic, state.pendingSubscriptions.isEmpty)
         }
@@ -79,7 +80,7 @@ extension MQTTClient {
     /// Messages published during the flush join the outbox, so order is kept.
     private func goOnline() {
         while true {
-            let batch: [MQTTMessage] = state.withLock { state in
+            let batch: [MQTTMessage] = state.withLockedValue { state in
                 if state.outbox.isEmpty { state.connection = .online }
                 defer { state.outbox = [] }
                 return state.outbox
@@ -88,7 +89,7 @@ extension MQTTClient {
             for (index, message) in batch.enumerated() {
                 if send(message) == MOSQ_ERR_NO_CONN.rawValue {
                     // Lost the connection again: keep the rest for the next one.
-                    state.withLock { $0.outbox.insert(contentsOf: batch[index...], at: 0) }
+                    state.withLockedValue { $0.outbox.insert(contentsOf: batch[index...], at: 0) }
                     return
                 }
             }
@@ -100,7 +101,7 @@ extension MQTTClient {
     /// libmosquitto reports as a protocol error: the refusal was reported already, so that is not.
     /// One closed before any CONNACK never was a connection: the network loop reports the failed attempt.
     private func disconnected(status: Int32) {
-        let (stopping, refused, answered) = state.withLock { state in
+        let (stopping, refused, answered) = state.withLockedValue { state in
             state.connection = .offline
             state.pendingSubscriptions = [:]
             state.unacknowledged = 0

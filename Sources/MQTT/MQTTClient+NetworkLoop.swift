@@ -1,6 +1,7 @@
 import CMosquitto
 import Dispatch
 import Glibc
+import NIOConcurrencyHelpers
 
 extension MQTTClient {
     /// The network thread: connect, run libmosquitto's loop until the connection ends, wait, repeat.
@@ -19,7 +20,7 @@ extension MQTTClient {
             mosquitto_property_add_int32(&connectProperties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), limit)
         }
         while !isStopping {
-            state.withLock { state in
+            state.withLockedValue { state in
                 state.connection = .connecting
                 state.connackReceived = false
                 state.loggedErrors = []
@@ -32,9 +33,9 @@ extension MQTTClient {
             } else {
                 deliver(.connectionFailed(reason: describeConnectFailure(status, errno: error)))
             }
-            state.withLock { $0.connection = .offline }
+            state.withLockedValue { $0.connection = .offline }
             if isStopping { break }
-            let delay = state.withLock { state in
+            let delay = state.withLockedValue { state in
                 defer { state.reconnectDelay = min(state.reconnectDelay * 2, configuration.maximumReconnectDelay) }
                 return state.reconnectDelay
             }
@@ -43,7 +44,7 @@ extension MQTTClient {
         finished.signal()
     }
 
-    private var isStopping: Bool { state.withLock { $0.stopping } }
+    private var isStopping: Bool { state.withLockedValue { $0.stopping } }
 
     /// Runs libmosquitto's loop on an open socket until it closes; asked to stop, sends DISCONNECT first.
     /// A socket that closes before the broker answered CONNECT was a failed attempt (a TLS
@@ -59,7 +60,7 @@ extension MQTTClient {
             let status = mosquitto_loop(handle, 250, 1)
             let error = errno
             guard status == MOSQ_ERR_SUCCESS.rawValue else {
-                let unanswered = state.withLock { !$0.connackReceived && !$0.stopping }
+                let unanswered = state.withLockedValue { !$0.connackReceived && !$0.stopping }
                 if unanswered { deliver(.connectionFailed(reason: describeConnectFailure(status, errno: error))) }
                 return
             }
@@ -69,7 +70,7 @@ extension MQTTClient {
     /// A failed attempt in words; `errno` as it was right after the call that failed.
     private func describeConnectFailure(_ status: Int32, errno error: Int32) -> String {
         if status == MOSQ_ERR_TLS.rawValue {
-            return TLSFailure.describe(logged: state.withLock { $0.loggedErrors }, host: configuration.host, port: configuration.port)
+            return TLSFailure.describe(logged: state.withLockedValue { $0.loggedErrors }, host: configuration.host, port: configuration.port)
         }
         if status == MOSQ_ERR_CONN_LOST.rawValue && configuration.tls == nil {
             return TLSFailure.plainClientHint(host: configuration.host, port: configuration.port)

@@ -1,5 +1,6 @@
 import CMosquitto
 import Glibc
+import NIOConcurrencyHelpers
 
 extension MQTTClient {
     /// Applies the configuration to the libmosquitto handle: MQTT v5, threaded mode, credentials, TLS and will.
@@ -45,13 +46,13 @@ extension MQTTClient {
                                                   data.baseAddress, UInt16(clamping: data.count))
             }
         }
-        state.withLock { $0.unacknowledged += 1 }
+        state.withLockedValue { $0.unacknowledged += 1 }
         let status = message.payload.withUnsafeBytes { payload in
             mosquitto_publish_v5(handle, nil, message.topic, Int32(payload.count), payload.baseAddress,
                                  message.qos, message.retain, properties)
         }
         if status != MOSQ_ERR_SUCCESS.rawValue {
-            state.withLock { $0.unacknowledged -= 1 }
+            state.withLockedValue { $0.unacknowledged -= 1 }
             if status != MOSQ_ERR_NO_CONN.rawValue {
                 deliver(.publishFailed(topic: message.topic, reason: MosquittoStatus.describe(status)))
             }

@@ -1,7 +1,7 @@
 import CMosquitto
 import Dispatch
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// libmosquitto's process-wide set-up, done once before the first client.
 private let libraryStatus: Int32 = mosquitto_lib_init()
@@ -20,7 +20,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// libmosquitto's handle. In threaded mode libmosquitto guards its own state, so any thread may
     /// publish while the network thread reads; it is destroyed only in `deinit`, when nothing can.
     let handle: OpaquePointer
-    let state: Mutex<State>
+    let state: NIOLockedValueBox<State>
     let delivery: DispatchQueue
     let onMessage: @Sendable (MQTTMessage) -> Void
     let onEvent: @Sendable (MQTTEvent) -> Void
@@ -73,7 +73,7 @@ public final class MQTTClient: @unchecked Sendable {
         self.handle = handle
         self.onMessage = onMessage
         self.onEvent = onEvent
-        state = Mutex(State(reconnectDelay: configuration.minimumReconnectDelay))
+        state = NIOLockedValueBox(State(reconnectDelay: configuration.minimumReconnectDelay))
         delivery = DispatchQueue(label: "mqtt.\(configuration.clientID)")
         // The network thread holds the client for as long as libmosquitto can call back, so the
         // pointer handed to C need not own a reference.
@@ -88,7 +88,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Starts the network thread, which connects and keeps reconnecting until `stop()`.
     public func start() {
-        let first = state.withLock { state in
+        let first = state.withLockedValue { state in
             defer { state.started = true }
             return !state.started
         }
@@ -101,7 +101,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// Disconnects cleanly (so the broker does not publish the will) and ends the network thread,
     /// waiting at most `timeout` seconds. Messages still held offline are dropped.
     public func stop(timeout: Double = 5) {
-        let running = state.withLock { state in
+        let running = state.withLockedValue { state in
             defer { state.stopping = true }
             return state.started && !state.stopping
         }
@@ -112,13 +112,13 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Sends `message` now if connected; otherwise holds it for the next connection (QoS 1 and 2) or drops it (QoS 0).
     public func publish(_ message: MQTTMessage) {
-        let sendNow = state.withLock { state in
+        let sendNow = state.withLockedValue { state in
             if state.connection == .online && !state.stopping { return true }
             if message.qos > 0 && !state.stopping { hold(message, in: &state) }
             return false
         }
         if sendNow && send(message) == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0 {
-            state.withLock { hold(message, in: &$0) }
+            state.withLockedValue { hold(message, in: &$0) }
         }
     }
 
@@ -149,10 +149,10 @@ public final class MQTTClient: @unchecked Sendable {
     private func poll(timeout: Double, until condition: (State) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if state.withLock({ condition($0) }) { return true }
+            if state.withLockedValue({ condition($0) }) { return true }
             usleep(10_000)
         }
-        return state.withLock { condition($0) }
+        return state.withLockedValue { condition($0) }
     }
 
     func deliver(_ event: MQTTEvent) {

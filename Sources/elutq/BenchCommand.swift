@@ -35,7 +35,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("read-probe"), help: ArgumentHelp(
         "Also measure this machine's read bandwidth on --threads threads, and decode's weight stream as a share of it.",
         discussion: """
-            Decode at batch 1 reads every matrix once a token, so its speed is bound by memory bandwidth; the share             says how close to that bound it runs. The probe reads a 1 GiB buffer with wide loads, one stream per             thread, after the memory readings (which it would otherwise inflate).
+            Decode at batch 1 reads every matrix once a token, so its speed is bound by memory bandwidth; the share \
+            says how close to that bound it runs. The probe reads a 1 GiB buffer with wide loads, one stream per \
+            thread, after the memory readings (which it would otherwise inflate).
             """))
     var readProbe = false
     @OptionGroup var kernel: KernelOptions
@@ -81,8 +83,10 @@ struct BenchCommand: ParsableCommand {
         /// Bytes of matrices a decode step reads, and at tg's mean rate, gigabytes a second.
         var weightBytesPerToken: Int
         var decodeWeightGBs: Double
-        /// With --read-probe: the machine's read bandwidth on these threads, and decode's share of it.
-        var readProbeGBs: Double?
+        /// With --read-probe: the machine's read bandwidth on these threads (as bench-kernel names
+        /// it), and decode's weight stream as a fraction of it.
+        var readBandwidthGBs: Double?
+        var decodeFractionOfBandwidth: Double?
         var profile: [Profile]?
     }
 
@@ -121,7 +125,9 @@ struct BenchCommand: ParsableCommand {
                             decodeWeightGBs: Double(weightBytes) * tg.tokensPerSecondMean / 1e9, profile: profiles)
         if readProbe {
             common.log("bench: measuring read bandwidth (\(common.threads) threads)")
-            report.readProbeGBs = ReadBandwidth.measure(bytes: 1 << 30, pool: pool) / 1e9
+            let bandwidth = ReadBandwidth.measure(bytes: 1 << 30, pool: pool) / 1e9
+            report.readBandwidthGBs = bandwidth
+            report.decodeFractionOfBandwidth = report.decodeWeightGBs / bandwidth
         }
         if common.json {
             try common.printJSON(report)
@@ -183,8 +189,8 @@ struct BenchCommand: ParsableCommand {
         }
         var stream = String(format: "weights: %.1f MB read a decode step, %.1f GB/s at tg's rate",
                             Double(r.weightBytesPerToken) / 1e6, r.decodeWeightGBs)
-        if let probe = r.readProbeGBs {
-            stream += String(format: ", %.0f%% of the read probe's %.1f GB/s", 100 * r.decodeWeightGBs / probe, probe)
+        if let bandwidth = r.readBandwidthGBs, let fraction = r.decodeFractionOfBandwidth {
+            stream += String(format: ", %.0f%% of the read probe's %.1f GB/s", 100 * fraction, bandwidth)
         }
         lines.append(stream)
         lines.append("memory: peak RSS \(mb(r.memory.peakResidentBytes)); now file-backed \(mb(r.memory.fileBackedBytes)), "

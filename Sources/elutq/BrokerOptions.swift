@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MQTT
+import NIOConcurrencyHelpers
 import Protocol
 import Synchronization
 
@@ -70,19 +71,19 @@ struct BrokerOptions: ParsableArguments {
         var mqtt = settings.mqttConfiguration(clientID: clientID)
         mqtt.subscriptions = subscriptions
         // The last reason a connection failed, so a refusal is named rather than reported as silence.
-        let problem = Mutex<String?>(nil)
+        let problem = NIOLockedValueBox<String?>(nil)
         let connections = Atomic(0)
         let client = try MQTTClient(configuration: mqtt, onMessage: onMessage, onEvent: { event in
             switch event {
             case .connected: if connections.add(1, ordering: .relaxed).newValue > 1 { reconnected() }
-            case .connectionFailed(let reason), .notAuthorized(let reason), .disconnected(let reason): problem.withLock { $0 = reason }
+            case .connectionFailed(let reason), .notAuthorized(let reason), .disconnected(let reason): problem.withLockedValue { $0 = reason }
             default: break
             }
         })
         client.start()
         guard client.waitUntilConnected(timeout: connectTimeout) else {
             client.stop()
-            let reason = problem.withLock { $0 }.map { ": \($0)" } ?? ""
+            let reason = problem.withLockedValue { $0 }.map { ": \($0)" } ?? ""
             throw failure("cannot connect to the broker at \(settings.brokerHost):\(settings.brokerPort) within \(connectTimeout) s\(reason)")
         }
         return client

@@ -1,20 +1,20 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import NIOConcurrencyHelpers
 import Parallel
 import Runtime
-import Synchronization
 
 /// When a progress line last went to a log.
 private let loggedProgress = ProgressClock()
 
 /// A clock that says when `seconds` have passed since it last said so.
 private final class ProgressClock: Sendable {
-    private let last = Mutex<ContinuousClock.Instant?>(nil)
+    private let last = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
 
     func due(every seconds: Int) -> Bool {
         let now = ContinuousClock.now
-        return last.withLock { last in
+        return last.withLockedValue { last in
             if let previous = last, now - previous < .seconds(seconds) { return false }
             last = now
             return true

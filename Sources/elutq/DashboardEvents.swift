@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import Protocol
-import Synchronization
 
 /// The dashboard's server-sent events: each device update goes to every open page.
 final class DashboardEvents: Sendable {
@@ -9,17 +9,17 @@ final class DashboardEvents: Sendable {
     /// cannot make the CLI's memory grow.
     static let backlog = 256
 
-    private let pages = Mutex<(next: Int, streams: [Int: AsyncStream<ByteBuffer>.Continuation])>((0, [:]))
+    private let pages = NIOLockedValueBox<(next: Int, streams: [Int: AsyncStream<ByteBuffer>.Continuation])>((0, [:]))
 
     /// The event stream of a newly opened page, until the page goes away.
     func subscribe() -> AsyncStream<ByteBuffer> {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(Self.backlog))
-        let id = pages.withLock { pages in
+        let id = pages.withLockedValue { pages in
             pages.next += 1
             pages.streams[pages.next] = continuation
             return pages.next
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.pages.withLock { $0.streams.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in _ = self?.pages.withLockedValue { $0.streams.removeValue(forKey: id) } }
         // A comment at once, so the browser sees the stream open before the first report.
         continuation.yield(ByteBuffer(string: ": connected\n\n"))
         return stream
@@ -27,12 +27,12 @@ final class DashboardEvents: Sendable {
 
     /// Ends every page's stream, so that the server can shut down: an event stream never ends by itself.
     func finish() {
-        for page in pages.withLock({ Array($0.streams.values) }) { page.finish() }
+        for page in pages.withLockedValue({ Array($0.streams.values) }) { page.finish() }
     }
 
     /// Sends `document` as one `data:` event to every open page.
     func publish(_ document: JSON) {
         let event = ByteBuffer(string: "data: \(document.serialized)\n\n")
-        for page in pages.withLock({ Array($0.streams.values) }) { page.yield(event) }
+        for page in pages.withLockedValue({ Array($0.streams.values) }) { page.yield(event) }
     }
 }

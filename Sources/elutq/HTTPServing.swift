@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// `--listen HOST:PORT` of `exporter` and `dashboard`; `[::1]:PORT` for IPv6.
 struct ListenAddress: ExpressibleByArgument, CustomStringConvertible {
@@ -33,14 +33,14 @@ func serve(_ router: Router<BasicRequestContext>, on address: ListenAddress, ann
     // A group shuts its services down last to first: the hook, then the server.
     let services = ServiceGroup(configuration: .init(services: [application, ShutdownHook(action: onShutdown)],
                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: application.logger))
-    let outcome = Mutex<(any Error)?>(nil)
+    let outcome = NIOLockedValueBox<(any Error)?>(nil)
     let finished = DispatchSemaphore(value: 0)
     Task {
-        do { try await services.run() } catch { outcome.withLock { $0 = error } }
+        do { try await services.run() } catch { outcome.withLockedValue { $0 = error } }
         finished.signal()
     }
     finished.wait()
-    if let error = outcome.withLock({ $0 }) { throw failure("cannot serve on \(address): \(error)") }
+    if let error = outcome.withLockedValue({ $0 }) { throw failure("cannot serve on \(address): \(error)") }
 }
 
 /// A service that only waits for the group's graceful shutdown and then runs `action`.

@@ -18,6 +18,8 @@ public func testConfiguration(broker: MosquittoBroker, device: String,
     configuration.temperature = 0
     configuration.maxNewTokens = 256
     configuration.telemetryInterval = 1
+    // A request may take as long as the tests wait for anything (much longer under a sanitizer).
+    configuration.requestTimeout = patience
     configuration.logLevel = .warn
     configure(&configuration)
     return configuration

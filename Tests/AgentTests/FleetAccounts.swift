@@ -32,7 +32,7 @@ struct FleetAccounts {
             "--broker-host", "127.0.0.1", "--broker-port", String(broker.port), "--device-id", "kitchen-pi",
             "--group", "kitchen", "--username", "kitchen-pi", "--password", Self.passwords["kitchen-pi"]!,
             "--model", try realModelPath(), "--threads", "1", "--context-size", "256", "--temperature", "0",
-            "--log-level", "info",
+            "--request-timeout", String(patience), "--log-level", "info",
         ])
     }
 

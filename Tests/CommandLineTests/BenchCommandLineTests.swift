@@ -24,7 +24,9 @@ import TestSupport
             let tg = try #require(report["results"]?.array?.last?["tokensPerSecondMean"]?.number)
             let stream = try #require(report["decodeWeightGBs"]?.number)
             #expect(abs(stream - weightBytes * tg / 1e9) <= 1e-9 * stream)
-            #expect((report["readProbeGBs"]?.number ?? 0) > 0)
+            let bandwidth = try #require(report["readBandwidthGBs"]?.number)
+            #expect(bandwidth > 0)
+            #expect(abs((report["decodeFractionOfBandwidth"]?.number ?? 0) - stream / bandwidth) <= 1e-9)
             let profiles = try #require(report["profile"]?.array)
             #expect(profiles.map { $0["test"]?.string } == ["pp16", "tg8"])
             for profile in profiles {

@@ -14,7 +14,7 @@ extension BrokerTests {
                 harness.client.publish("elutq/d1/prompt", promptRequest("reference", longPrompt, maxTokens: 200, extra: ["temperature": 0]))
                 let expected = try #require(try harness.client.reply("reference").finalText)
                 let command = try launch("elutq", ["prompt", "--device", "d1", "--max-tokens", "200", "--temperature", "0", longPrompt,
-                                                   "--host", "127.0.0.1", "--port", String(harness.broker.port)])
+                                                   "--timeout", String(patience), "--host", "127.0.0.1", "--port", String(harness.broker.port)])
                 try waitUntil("the first streamed text") { !command.stdout().isEmpty }
                 // A restart without persistence: every session and subscription is gone.
                 harness.broker.kill()
@@ -37,12 +37,14 @@ extension BrokerTests {
         @Test func theRequestIsSentAgainWhenTheDeviceIsBack() throws {
             try withHarness { harness in
                 let agentArguments = ["--broker-host", "127.0.0.1", "--broker-port", String(harness.broker.port), "--device-id", "k1",
-                                      "--model", try realModelPath(), "--threads", "1", "--context-size", "1024", "--log-level", "info"]
+                                      "--model", try realModelPath(), "--threads", "1", "--context-size", "1024",
+                                      "--request-timeout", String(patience), "--log-level", "info"]
                 let first = try launch("elutq-agent", agentArguments)
                 defer { kill(first.process.processIdentifier, SIGKILL) }
                 try harness.client.status(of: "k1", online: true)
                 // Long enough an answer that the agent is still generating it when it is killed.
-                let command = try launch("elutq", ["prompt", "--device", "k1", "--max-tokens", "500", "--temperature", "0", "--timeout", "120",
+                let command = try launch("elutq", ["prompt", "--device", "k1", "--max-tokens", "100", "--temperature", "0",
+                                                   "--timeout", String(patience),
                                                    longPrompt, "--host", "127.0.0.1", "--port", String(harness.broker.port)])
                 try waitUntil("the first streamed text") { !command.stdout().isEmpty }
                 kill(first.process.processIdentifier, SIGKILL)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Parallel
 import Synchronization
 import Testing
@@ -7,10 +8,10 @@ import Testing
 @Suite struct ThreadPoolTests {
     /// Counts how often each index was visited, from any thread.
     final class Visits: Sendable {
-        let counts: Mutex<[Int]>
-        init(_ count: Int) { counts = Mutex(Array(repeating: 0, count: count)) }
-        func visit(_ i: Int) { counts.withLock { $0[i] += 1 } }
-        var all: [Int] { counts.withLock { $0 } }
+        let counts: NIOLockedValueBox<[Int]>
+        init(_ count: Int) { counts = NIOLockedValueBox(Array(repeating: 0, count: count)) }
+        func visit(_ i: Int) { counts.withLockedValue { $0[i] += 1 } }
+        var all: [Int] { counts.withLockedValue { $0 } }
     }
 
     @Test(arguments: [1, 2, 3])

@@ -1,15 +1,15 @@
 import MQTT
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The connection events a client reports, kept for a test to wait on.
 public final class EventLog: Sendable {
-    private let events = Mutex<[MQTTEvent]>([])
+    private let events = NIOLockedValueBox<[MQTTEvent]>([])
 
     public init() {}
 
-    public func append(_ event: MQTTEvent) { events.withLock { $0.append(event) } }
+    public func append(_ event: MQTTEvent) { events.withLockedValue { $0.append(event) } }
 
-    public func count(where predicate: (MQTTEvent) -> Bool) -> Int { events.withLock { $0.filter(predicate).count } }
+    public func count(where predicate: (MQTTEvent) -> Bool) -> Int { events.withLockedValue { $0.filter(predicate).count } }
 
     public func count(of event: MQTTEvent) -> Int { count { $0 == event } }
 
@@ -17,7 +17,7 @@ public final class EventLog: Sendable {
 
     /// The reason of the first failed connection attempt, if any.
     public var firstFailure: String? {
-        events.withLock { events in
+        events.withLockedValue { events in
             events.lazy.compactMap { event -> String? in
                 if case .connectionFailed(let reason) = event { return reason }
                 return nil

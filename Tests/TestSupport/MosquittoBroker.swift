@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A private mosquitto broker on a free 127.0.0.1 port, started and stopped by the test that owns it.
 ///
@@ -11,7 +11,7 @@ public final class MosquittoBroker: Sendable {
     public let port: Int
     public let directory: URL
     /// The running broker's process id, or nil.
-    private let pid = Mutex<pid_t?>(nil)
+    private let pid = NIOLockedValueBox<pid_t?>(nil)
 
     public static let executable = "/usr/sbin/mosquitto"
 
@@ -98,7 +98,7 @@ public final class MosquittoBroker: Sendable {
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO)
         let child = try spawn([Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path], actions: &actions)
-        pid.withLock { $0 = child }
+        pid.withLockedValue { $0 = child }
         let deadline = Date().addingTimeInterval(30)
         while !LoopbackPort.accepts(port) {
             guard waitpid(child, nil, WNOHANG) == 0, Date() < deadline else {
@@ -112,7 +112,7 @@ public final class MosquittoBroker: Sendable {
 
     /// Kills the broker with SIGKILL, as a crash or power loss would, and waits for it to be gone.
     public func kill() {
-        guard let child = pid.withLock({ $0.take() }) else { return }
+        guard let child = pid.withLockedValue({ $0.take() }) else { return }
         Glibc.kill(child, SIGKILL)
         waitpid(child, nil, 0)
     }
@@ -121,7 +121,7 @@ public final class MosquittoBroker: Sendable {
     public func saveDatabase() throws {
         let database = directory.appendingPathComponent("mosquitto.db")
         try? FileManager.default.removeItem(at: database)
-        guard let child = pid.withLock({ $0 }) else { throw TestFailure("the broker is not running") }
+        guard let child = pid.withLockedValue({ $0 }) else { throw TestFailure("the broker is not running") }
         Glibc.kill(child, SIGUSR1)
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: database.path) {

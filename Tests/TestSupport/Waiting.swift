@@ -2,8 +2,9 @@ import Foundation
 
 /// How long a test waits for anything (a process, a connection, a reply) before it fails: generous,
 /// because the two-core test machine is busy with other tests, yet finite, so that a broken agent
-/// fails its test instead of hanging the suite.
-public let patience = 180.0
+/// fails its test instead of hanging the suite. `ELUTQ_TEST_PATIENCE` (seconds) overrides it for
+/// builds that run many times slower, as under ThreadSanitizer (`tools/test --sanitize thread`).
+public let patience = ProcessInfo.processInfo.environment["ELUTQ_TEST_PATIENCE"].flatMap(Double.init) ?? 180.0
 
 /// Polls `condition` until it holds, failing the test after `timeout` seconds.
 public func waitUntil(_ description: String, timeout: Double = patience, _ condition: () -> Bool) throws {
