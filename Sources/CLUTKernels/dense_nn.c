@@ -1,10 +1,10 @@
 // Float32 products in the plain row-major form, for training's forward and backward passes:
 //     c[i * ldc + j] (+)= sum_k a[i * lda + k] * b[k * ldb + j]
 //
-// Each output row keeps its 32 columns in two registers while k runs, taking one broadcast of
-// a[i][k] and two loads of b[k] per step: no horizontal sums, as the dot-product form
-// (elutq_f32_gemm) needs at the end of every tile. Blocks of 8 rows share the loads of b, and
-// k runs in slices of 256 so that a slice of b's 32 columns (32 KB) stays in the L1 cache.
+// Each output row keeps its 32 columns in two registers (16 columns on AVX2) while k runs, taking
+// one broadcast of a[i][k] and two loads of b[k] per step: no horizontal sums, as the dot-product
+// form (elutq_f32_gemm) needs at the end of every tile. Blocks of 8 rows (6 on AVX2) share the
+// loads of b, and k runs in slices of 256 so that a slice of b's columns stays in the L1 cache.
 // Every output is summed in the same order whichever thread computes it.
 #include "lut_internal.h"
 
@@ -65,11 +65,66 @@ static int nn_avx512_supported(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 }
+
+#define NN_AVX2 __attribute__((target("avx2,fma")))
+
+/// The AVX2 form of NN_TILE: ROWS rows by up to 16 columns (lane masks m0, m1 for maskload and
+/// maskstore). Six rows make twelve accumulators, which with two loads of b and the broadcast fill
+/// AVX2's sixteen registers.
+#define NN_TILE_AVX2(ROWS)                                                                                     \
+    NN_AVX2 static inline void nn_tile_avx2_##ROWS(const float *a, int64_t lda, const float *b, int64_t ldb,   \
+                                                   int32_t kn, float *c, int64_t ldc, __m256i m0, __m256i m1,  \
+                                                   int load) {                                                 \
+        __m256 acc[ROWS][2];                                                                                   \
+        for (int i = 0; i < ROWS; i++) {                                                                       \
+            acc[i][0] = load ? _mm256_maskload_ps(c + i * ldc, m0) : _mm256_setzero_ps();                      \
+            acc[i][1] = load ? _mm256_maskload_ps(c + i * ldc + 8, m1) : _mm256_setzero_ps();                  \
+        }                                                                                                      \
+        for (int32_t k = 0; k < kn; k++) {                                                                     \
+            const __m256 b0 = _mm256_maskload_ps(b + k * ldb, m0);                                             \
+            const __m256 b1 = _mm256_maskload_ps(b + k * ldb + 8, m1);                                         \
+            for (int i = 0; i < ROWS; i++) {                                                                   \
+                const __m256 x = _mm256_broadcast_ss(a + i * lda + k);                                         \
+                acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);                                                 \
+                acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);                                                 \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int i = 0; i < ROWS; i++) {                                                                       \
+            _mm256_maskstore_ps(c + i * ldc, m0, acc[i][0]);                                                   \
+            _mm256_maskstore_ps(c + i * ldc + 8, m1, acc[i][1]);                                               \
+        }                                                                                                      \
+    }
+NN_TILE_AVX2(6)
+NN_TILE_AVX2(1)
+
+/// Lanes below `width` (clamped to 0...8) set, for maskload and maskstore.
+NN_AVX2 static inline __m256i nn_lanes_below(int32_t width) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+NN_AVX2 static void nn_avx2(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
+                            float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate) {
+    for (int32_t j = col_begin; j < col_end; j += 16) {
+        const int32_t w = col_end - j < 16 ? col_end - j : 16;
+        const __m256i m0 = nn_lanes_below(w), m1 = nn_lanes_below(w - 8);
+        for (int32_t k0 = 0; k0 < depth; k0 += NN_DEPTH_SLICE) {
+            const int32_t kn = depth - k0 < NN_DEPTH_SLICE ? depth - k0 : NN_DEPTH_SLICE;
+            const int load = accumulate || k0 > 0;
+            const float *bk = b + (int64_t)k0 * ldb + j;
+            int32_t i = 0;
+            for (; i + 6 <= m; i += 6)
+                nn_tile_avx2_6(a + i * lda + k0, lda, bk, ldb, kn, c + i * ldc + j, ldc, m0, m1, load);
+            for (; i < m; i++) nn_tile_avx2_1(a + i * lda + k0, lda, bk, ldb, kn, c + i * ldc + j, ldc, m0, m1, load);
+        }
+    }
+}
+
+static int nn_avx2_supported(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 /// Portable fallback: the same order (k ascending per output). A plain multiply-add, which compilers
 /// fuse where the target has FMA (NEON) and vectorise everywhere; fmaf was a library call per
-/// element on baseline x86-64. Without fusing it may round differently from the AVX-512 path.
+/// element on baseline x86-64. Without fusing it may round differently from the vector paths.
 static void nn_scalar(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
                       float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate) {
     for (int32_t i = 0; i < m; i++) {
@@ -93,6 +148,10 @@ void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, i
 #if defined(__x86_64__) || defined(__i386__)
     if (nn_avx512_supported()) {
         nn_avx512(a, lda, m, b, ldb, depth, c, ldc, col_begin, col_end, accumulate);
+        return;
+    }
+    if (nn_avx2_supported()) {
+        nn_avx2(a, lda, m, b, ldb, depth, c, ldc, col_begin, col_end, accumulate);
         return;
     }
 #endif
