@@ -1,9 +1,9 @@
 // Decode attention: the query heads that share one key/value head, against every cached position.
 //     scores[h][j] = scale * q_h . k_j,   p_h = softmax(scores[h]),   out_h = sum_j p_h[j] v_j
 // The heads of a group go together, so each cached key and value is read once per group rather
-// than once per head. The products run on AVX-512 when the CPU has it (the Swift code is built for
-// baseline x86-64); the portable loops keep eight partial sums per dot product, so compilers
-// vectorise them. The two add in different orders; each is held against double precision.
+// than once per head. The products run on AVX-512 or AVX2 when the CPU has it (the Swift code is
+// built for baseline x86-64); the portable loops keep eight partial sums per dot product, so
+// compilers vectorise them. The paths add in different orders; each is held against double precision.
 #include "lut_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -47,6 +47,66 @@ LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, con
     for (int32_t h = 0; h < heads; h++)
         for (int32_t c = 0; c < chunks; c++) _mm512_storeu_ps(out + (int64_t)h * out_stride + d + 16 * c, acc[h][c]);
 }
+
+/// attention_scores in eight lanes, for head sizes that are multiples of 8.
+LUT_FLOAT_AVX2 static void attention_scores_avx2(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
+                                                 const float *keys, int64_t kv_stride, int32_t visible, float scale,
+                                                 float *scores) {
+    for (int32_t j = 0; j < visible; j++) {
+        const float *k = keys + (int64_t)j * kv_stride;
+        for (int32_t h = 0; h < heads; h++) {
+            const float *qh = q + (int64_t)h * q_stride;
+            __m256 acc = _mm256_setzero_ps();
+            for (int32_t d = 0; d < head_size; d += 8)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(k + d), acc);
+            scores[(int64_t)h * visible + j] = lut_sum8(acc) * scale;
+        }
+    }
+}
+
+/// attention_values in eight lanes: up to ATT_HEADS heads and 16 dimensions from `d` (width 8 or
+/// 16), eight accumulators beside the two rows of values and the broadcast weight.
+LUT_FLOAT_AVX2 static void attention_values_avx2(const float *p, int32_t heads, const float *values, int64_t kv_stride,
+                                                 int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+    __m256 acc[ATT_HEADS][2];
+    const int32_t chunks = width / 8;
+    for (int32_t h = 0; h < heads; h++)
+        for (int32_t c = 0; c < 2; c++) acc[h][c] = _mm256_setzero_ps();
+    for (int32_t j = 0; j < visible; j++) {
+        const float *v = values + (int64_t)j * kv_stride + d;
+        __m256 row[2];
+        for (int32_t c = 0; c < chunks; c++) row[c] = _mm256_loadu_ps(v + 8 * c);
+        for (int32_t h = 0; h < heads; h++) {
+            const __m256 weight = _mm256_broadcast_ss(p + (int64_t)h * visible + j);
+            for (int32_t c = 0; c < chunks; c++) acc[h][c] = _mm256_fmadd_ps(weight, row[c], acc[h][c]);
+        }
+    }
+    for (int32_t h = 0; h < heads; h++)
+        for (int32_t c = 0; c < chunks; c++) _mm256_storeu_ps(out + (int64_t)h * out_stride + d + 8 * c, acc[h][c]);
+}
+
+typedef void (*scores_kernel)(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
+                              int64_t kv_stride, int32_t visible, float scale, float *scores);
+typedef void (*values_kernel)(const float *p, int32_t heads, const float *values, int64_t kv_stride, int32_t visible,
+                              int32_t d, int32_t width, float *out, int64_t out_stride);
+
+/// elutq_attend on one ISA's kernels: the scores, their softmax, then the values in runs of up to
+/// ATT_HEADS heads and `span` dimensions.
+static void attend_in_vectors(scores_kernel scores_of, values_kernel values_of, int32_t span, const float *q,
+                              int64_t q_stride, int32_t heads, int32_t head_size, const float *keys, const float *values,
+                              int64_t kv_stride, int32_t visible, float scale, float *scores, float *out,
+                              int64_t out_stride) {
+    scores_of(q, q_stride, heads, head_size, keys, kv_stride, visible, scale, scores);
+    for (int32_t h = 0; h < heads; h++) elutq_softmax(scores + (int64_t)h * visible, visible);
+    for (int32_t h0 = 0; h0 < heads; h0 += ATT_HEADS) {
+        const int32_t n = heads - h0 < ATT_HEADS ? heads - h0 : ATT_HEADS;
+        for (int32_t d = 0; d < head_size; d += span) {
+            const int32_t width = head_size - d < span ? head_size - d : span;
+            values_of(scores + (int64_t)h0 * visible, n, values, kv_stride, visible, d, width,
+                      out + (int64_t)h0 * out_stride, out_stride);
+        }
+    }
+}
 #endif
 
 void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
@@ -54,16 +114,13 @@ void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_
                   float *out, int64_t out_stride) {
 #if defined(__x86_64__) || defined(__i386__)
     if (head_size % 16 == 0 && lut_has_float_avx512()) {
-        attention_scores(q, q_stride, heads, head_size, keys, kv_stride, visible, scale, scores);
-        for (int32_t h = 0; h < heads; h++) elutq_softmax(scores + (int64_t)h * visible, visible);
-        for (int32_t h0 = 0; h0 < heads; h0 += ATT_HEADS) {
-            const int32_t n = heads - h0 < ATT_HEADS ? heads - h0 : ATT_HEADS;
-            for (int32_t d = 0; d < head_size; d += 64) {
-                const int32_t width = head_size - d < 64 ? head_size - d : 64;
-                attention_values(scores + (int64_t)h0 * visible, n, values, kv_stride, visible, d, width,
-                                 out + (int64_t)h0 * out_stride, out_stride);
-            }
-        }
+        attend_in_vectors(attention_scores, attention_values, 64, q, q_stride, heads, head_size, keys, values,
+                          kv_stride, visible, scale, scores, out, out_stride);
+        return;
+    }
+    if (head_size % 8 == 0 && lut_has_float_avx2()) {
+        attend_in_vectors(attention_scores_avx2, attention_values_avx2, 16, q, q_stride, heads, head_size, keys, values,
+                          kv_stride, visible, scale, scores, out, out_stride);
         return;
     }
 #endif

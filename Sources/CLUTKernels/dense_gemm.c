@@ -105,12 +105,6 @@ DENSE_AVX2 static inline __m256 load_weights8(const void *row, int32_t k, int ki
     return _mm256_loadu_ps((const float *)row + k);
 }
 
-DENSE_AVX2 static inline float sum8(__m256 v) {
-    const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
-    return _mm_cvtss_f32(_mm_add_ss(two, _mm_movehdup_ps(two)));
-}
-
 /// The AVX2 path: blocks of 4 rows by 3 vectors, 12 accumulators of 8 lanes, the most that fit in
 /// sixteen registers beside the loads. Columns past the last multiple of 8 are added one by one.
 DENSE_AVX2 static inline __attribute__((always_inline)) void
@@ -137,7 +131,7 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
             }
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 3; j++) {
-                    float sum = sum8(acc[i][j]);
+                    float sum = lut_sum8(acc[i][j]);
                     for (int32_t k = body; k < cols; k++) sum += WEIGHT(rows[i], k) * x[(v + j) * ldx + k];
                     y[(v + j) * ldy + r + i] = sum;
                 }
@@ -149,7 +143,7 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
                 for (int i = 0; i < 4; i++) acc[i] = _mm256_fmadd_ps(load_weights8(rows[i], k, kind), b, acc[i]);
             }
             for (int i = 0; i < 4; i++) {
-                float sum = sum8(acc[i]);
+                float sum = lut_sum8(acc[i]);
                 for (int32_t k = body; k < cols; k++) sum += WEIGHT(rows[i], k) * x[v * ldx + k];
                 y[v * ldy + r + i] = sum;
             }
@@ -160,7 +154,7 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
             __m256 acc = _mm256_setzero_ps();
             for (int32_t k = 0; k < body; k += 8)
                 acc = _mm256_fmadd_ps(load_weights8(ROW(r), k, kind), _mm256_loadu_ps(x + v * ldx + k), acc);
-            float sum = sum8(acc);
+            float sum = lut_sum8(acc);
             for (int32_t k = body; k < cols; k++) sum += WEIGHT(ROW(r), k) * x[v * ldx + k];
             y[v * ldy + r] = sum;
         }

@@ -66,7 +66,7 @@ static int nn_avx512_supported(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 }
 
-#define NN_AVX2 __attribute__((target("avx2,fma")))
+#define NN_AVX2 LUT_FLOAT_AVX2
 
 /// The AVX2 form of NN_TILE: ROWS rows by up to 16 columns (lane masks m0, m1 for maskload and
 /// maskstore). Six rows make twelve accumulators, which with two loads of b and the broadcast fill
@@ -97,16 +97,11 @@ static int nn_avx512_supported(void) {
 NN_TILE_AVX2(6)
 NN_TILE_AVX2(1)
 
-/// Lanes below `width` (clamped to 0...8) set, for maskload and maskstore.
-NN_AVX2 static inline __m256i nn_lanes_below(int32_t width) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 NN_AVX2 static void nn_avx2(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
                             float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate) {
     for (int32_t j = col_begin; j < col_end; j += 16) {
         const int32_t w = col_end - j < 16 ? col_end - j : 16;
-        const __m256i m0 = nn_lanes_below(w), m1 = nn_lanes_below(w - 8);
+        const __m256i m0 = lut_lanes_below(w), m1 = lut_lanes_below(w - 8);
         for (int32_t k0 = 0; k0 < depth; k0 += NN_DEPTH_SLICE) {
             const int32_t kn = depth - k0 < NN_DEPTH_SLICE ? depth - k0 : NN_DEPTH_SLICE;
             const int load = accumulate || k0 > 0;
@@ -119,7 +114,6 @@ NN_AVX2 static void nn_avx2(const float *a, int64_t lda, int32_t m, const float 
     }
 }
 
-static int nn_avx2_supported(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 /// Portable fallback: the same order (k ascending per output). A plain multiply-add, which compilers
@@ -150,7 +144,7 @@ void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, i
         nn_avx512(a, lda, m, b, ldb, depth, c, ldc, col_begin, col_end, accumulate);
         return;
     }
-    if (nn_avx2_supported()) {
+    if (lut_has_float_avx2()) {
         nn_avx2(a, lda, m, b, ldb, depth, c, ldc, col_begin, col_end, accumulate);
         return;
     }

@@ -2,6 +2,7 @@
 // shuffles (one per slice) and a byte blend before vpmaddubsw pairs a row's two lookups.
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <math.h>
 #include "lut_internal.h"
 
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
@@ -77,6 +78,87 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
         }
     }
     for (int k = 0; k < 4; k++) _mm256_storeu_ps(out + 8 * k, rows[k]);
+}
+
+/// lut_steps eight at once: the nearest integers, 0 where the value is infinite or NaN.
+AVX2_TARGET static inline __m256i steps_of(__m256 value) {
+    const __m256 magnitude = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), value);
+    const __m256 finite = _mm256_cmp_ps(magnitude, _mm256_set1_ps(INFINITY), _CMP_LT_OQ);
+    return _mm256_and_si256(_mm256_cvtps_epi32(value), _mm256_castps_si256(finite));
+}
+
+/// Two slices' int32 entries (16 each, as low and high halves) as 32 bytes, slice after slice, each
+/// + 128 (q XOR 0x80), saturated to [-128, 127] first and then raised to at least `floor`.
+AVX2_TARGET static inline __m256i pair_bytes(const __m256i a[2], const __m256i b[2], __m256i floor) {
+    // The packs work within 128-bit lanes: dword d of the result must come from dword order[d].
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a[0], a[1]), _mm256_packs_epi32(b[0], b[1]));
+    bytes = _mm256_max_epi8(bytes, floor);
+    return _mm256_xor_si256(_mm256_permutevar8x32_epi32(bytes, order), _mm256_set1_epi8((char)0x80));
+}
+
+/// lut_build_tables_avx512 in eight lanes: the same operations in the same order as
+/// lut_build_tables_scalar, a slice's 16 entries in two registers, two slices per 32-byte store.
+AVX2_TARGET void lut_build_tables_avx2(const float *x, int32_t cols, int32_t group_size,
+                                       int32_t group_begin, int32_t group_end, elutq_table_output out) {
+    const int32_t kp = elutq_padded_cols(cols);
+    // sign[t][h]: the factor (+-1/2) of input t in entries 8h ... 8h + 7 (entry p takes + where bit t is set)
+    __m256 sign[4][2];
+    for (int t = 0; t < 4; t++)
+        for (int h = 0; h < 2; h++) {
+            float lanes[8];
+            for (int l = 0; l < 8; l++) lanes[l] = ((8 * h + l) >> t) & 1 ? 0.5f : -0.5f;
+            sign[t][h] = _mm256_loadu_ps(lanes);
+        }
+    const __m256i no_floor = _mm256_set1_epi8(-128), residual_floor = _mm256_set1_epi8(-127);
+    const __m256 residual_steps = _mm256_set1_ps((float)ELUTQ_RESIDUAL_STEPS);
+    __m256 centred[1024 / 4][2];
+    float slice_max[1024 / 4];
+    for (int32_t j = group_begin; j < group_end; j++) {
+        const int32_t begin = j * group_size;
+        const int32_t end = begin + group_size < kp ? begin + group_size : kp;
+        const int32_t slices = (end - begin) / 4;
+        float group_max = 0;
+        for (int32_t s = 0; s < slices; s++) {
+            const int32_t c = begin + 4 * s;
+            float in[4];
+            lut_slice_inputs(x, c, cols, in);
+            for (int h = 0; h < 2; h++) {
+                __m256 v = _mm256_mul_ps(sign[0][h], _mm256_set1_ps(in[0]));
+                for (int t = 1; t < 4; t++) v = _mm256_fmadd_ps(sign[t][h], _mm256_set1_ps(in[t]), v);
+                centred[s][h] = v;
+            }
+            slice_max[s] = lut_slice_max(in);
+            group_max = fmaxf(group_max, slice_max[s]);
+        }
+        const int32_t top = lut_top_multiplier(slices);
+        const float unit = group_max / (127.0f * (float)top);
+        const lut_group_steps steps = lut_steps_of_group(unit);
+        int32_t offset = 0;
+        for (int32_t s0 = 0; s0 < slices; s0 += 2) {
+            __m256i q[2][2], r[2][2];
+            for (int k = 0; k < 2; k++) {
+                const int32_t s = s0 + k;
+                const int32_t e = lut_multiplier_exponent(&steps, slice_max[s], top);
+                const __m256 inverse = _mm256_set1_ps(steps.inverses[e]);
+                for (int h = 0; h < 2; h++) {
+                    q[k][h] = steps_of(_mm256_mul_ps(centred[s][h], inverse));
+                    if (out.residuals) {  // lut_residual_byte, eight at once
+                        const __m256 rest = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(q[k][h]), _mm256_set1_ps(steps.steps[e]), centred[s][h]);
+                        r[k][h] = steps_of(_mm256_mul_ps(_mm256_mul_ps(rest, inverse), residual_steps));
+                    }
+                }
+                out.multipliers[begin / 4 + s] = (uint8_t)(1 << e);
+                offset += 128 << e;
+            }
+            _mm256_storeu_si256((__m256i *)(out.tables + (int64_t)(begin / 4 + s0) * 16), pair_bytes(q[0], q[1], no_floor));
+            if (out.residuals)
+                _mm256_storeu_si256((__m256i *)(out.residuals + (int64_t)(begin / 4 + s0) * 16), pair_bytes(r[0], r[1], residual_floor));
+        }
+        out.scales[j] = unit;
+        out.offsets[j] = offset;
+        out.sums[j] = lut_group_sum(x, begin, end < cols ? end : cols);
+    }
 }
 
 /// Vectors one at a time: this path gains little from sharing weight loads.

@@ -148,11 +148,7 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         for (int32_t s = 0; s < slices; s++) {
             const int32_t c = begin + 4 * s;
             float in[4];
-            if (c + 4 <= cols) {
-                __builtin_memcpy(in, x + c, sizeof in);
-            } else {
-                for (int t = 0; t < 4; t++) in[t] = c + t < cols ? x[c + t] : 0.0f;
-            }
+            lut_slice_inputs(x, c, cols, in);
             __m512 v = _mm512_mul_ps(sign[0], _mm512_set1_ps(in[0]));
             v = _mm512_fmadd_ps(sign[1], _mm512_set1_ps(in[1]), v);
             v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
@@ -163,27 +159,17 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
         }
         const int32_t top = lut_top_multiplier(slices);
         const float unit = group_max / (127.0f * (float)top);
-        // For each power of two m <= 8: the step (unit * m) and its inverse; for m < 8 also the
-        // largest slice it holds (127 * unit * m, as lut_slice_multiplier computes it).
-        float steps[4], inverses[4], limits[3];
-        for (int32_t e = 0, m = 1; e < 4; e++, m *= 2) {
-            steps[e] = unit * (float)m;
-            inverses[e] = lut_inverse_step(unit, m);
-            if (e < 3) limits[e] = 127.0f * unit * (float)m;
-        }
+        const lut_group_steps steps = lut_steps_of_group(unit);
         int32_t offset = 0;
         for (int32_t s0 = 0; s0 < slices; s0 += 4) {
             __m512i q[4], r[4];
             for (int k = 0; k < 4; k++) {
                 const int32_t s = s0 + k;
-                // lut_slice_multiplier without its loop: the limits grow with m, so the count of
-                // those exceeded (below top) is log2 m.
-                const int32_t e = (top > 1 && slice_max[s] > limits[0]) + (top > 2 && slice_max[s] > limits[1])
-                                + (top > 4 && slice_max[s] > limits[2]);
-                const __m512 inverse = _mm512_set1_ps(inverses[e]);
+                const int32_t e = lut_multiplier_exponent(&steps, slice_max[s], top);
+                const __m512 inverse = _mm512_set1_ps(steps.inverses[e]);
                 q[k] = steps_of(_mm512_mul_ps(centred[s], inverse));
                 if (out.residuals) {  // lut_residual_byte, sixteen at once
-                    const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q[k]), _mm512_set1_ps(steps[e]), centred[s]);
+                    const __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q[k]), _mm512_set1_ps(steps.steps[e]), centred[s]);
                     r[k] = steps_of(_mm512_mul_ps(_mm512_mul_ps(rest, inverse), residual_steps));
                 }
                 out.multipliers[begin / 4 + s] = (uint8_t)(1 << e);

@@ -59,6 +59,10 @@ void elutq_build_tables(elutq_isa isa, const float *x, int32_t cols, int32_t gro
         lut_build_tables_avx512(x, cols, group_size, group_begin, group_end, out);
         return;
     }
+    if (isa == ELUTQ_ISA_AVX2) {
+        lut_build_tables_avx2(x, cols, group_size, group_begin, group_end, out);
+        return;
+    }
 #endif
     lut_build_tables_scalar(x, cols, group_size, group_begin, group_end, out);
 }

@@ -116,6 +116,15 @@ static inline int32_t lut_slice_multiplier(float slice_max, float unit, int32_t 
     while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
     return m;
 }
+/// The four inputs of the slice starting at column c, zeros past the last column.
+static inline void lut_slice_inputs(const float *x, int32_t c, int32_t cols, float in[4]) {
+    if (c + 4 <= cols) {
+        __builtin_memcpy(in, x + c, 4 * sizeof(float));
+    } else {
+        for (int t = 0; t < 4; t++) in[t] = c + t < cols ? x[c + t] : 0.0f;
+    }
+}
+
 /// A table entry's steps: lrintf of a finite value, and 0 for a non-finite one (inf or NaN inputs,
 /// where lrintf's result is unspecified), which the vector builders reproduce with a class mask.
 static inline int32_t lut_steps(float value) {
@@ -137,6 +146,28 @@ static inline float lut_inverse_step(float unit, int32_t m) {
     const float inverse = 1.0f / (unit * (float)m);
     return unit > 0 && __builtin_isfinite(inverse) ? inverse : 0.0f;
 }
+/// For each power of two m = 2^e <= 8 of a group: the step (unit * m), its inverse, and for m < 8
+/// the largest slice it holds (127 * unit * m, as lut_slice_multiplier computes it), so the
+/// vector builders choose each slice's multiplier without a loop: the limits grow with m, so the
+/// count of those exceeded (below top) is e.
+typedef struct lut_group_steps {
+    float steps[4], inverses[4], limits[3];
+} lut_group_steps;
+
+static inline lut_group_steps lut_steps_of_group(float unit) {
+    lut_group_steps g;
+    for (int32_t e = 0, m = 1; e < 4; e++, m *= 2) {
+        g.steps[e] = unit * (float)m;
+        g.inverses[e] = lut_inverse_step(unit, m);
+        if (e < 3) g.limits[e] = 127.0f * unit * (float)m;
+    }
+    return g;
+}
+
+static inline int32_t lut_multiplier_exponent(const lut_group_steps *g, float slice_max, int32_t top) {
+    return (top > 1 && slice_max > g->limits[0]) + (top > 2 && slice_max > g->limits[1]) + (top > 4 && slice_max > g->limits[2]);
+}
+
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
                              elutq_table_output out);
 
@@ -151,6 +182,8 @@ typedef void (*lut_block_kernel)(const elutq_lut_matrix *a, const lut_geometry *
 void lut_block_scalar(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                       const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 #if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
 void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
                     const elutq_lut_tables *x, int32_t vector, int32_t vectors, float out[][32]);
 void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
@@ -158,8 +191,25 @@ void lut_block_avx512vbmi(const elutq_lut_matrix *a, const lut_geometry *g, int3
 /// The float AVX-512 code (vector_math.c, attention.c) and whether this CPU can run it.
 #define LUT_FLOAT_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 int lut_has_float_avx512(void);
+/// The float AVX2 code, for CPUs without AVX-512 (vector_math.c, attention.c, the dense products).
+#define LUT_FLOAT_AVX2 __attribute__((target("avx2,fma")))
+int lut_has_float_avx2(void);
+/// An AVX2 lane mask with the lanes below `count` (clamped to 0...8) set, for maskload and
+/// maskstore: AVX2 has no mask registers.
+LUT_FLOAT_AVX2 static inline __m256i lut_lanes_below(int32_t count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+/// The sum of eight lanes.
+LUT_FLOAT_AVX2 static inline float lut_sum8(__m256 v) {
+    const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+    return _mm_cvtss_f32(_mm_add_ss(two, _mm_movehdup_ps(two)));
+}
+/// The table builders that match lut_build_tables_scalar bit for bit.
 void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
                              elutq_table_output out);
+void lut_build_tables_avx2(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
+                           elutq_table_output out);
 #endif
 #if defined(__aarch64__)
 void lut_block_neon(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,

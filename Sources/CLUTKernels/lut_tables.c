@@ -37,10 +37,7 @@ void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, i
         float group_max = 0;
         for (int32_t s = 0; s < slices; s++) {
             float in[4];
-            for (int t = 0; t < 4; t++) {
-                int32_t c = begin + 4 * s + t;
-                in[t] = c < cols ? x[c] : 0.0f;
-            }
+            lut_slice_inputs(x, begin + 4 * s, cols, in);
             centred_sums(in, centred[s]);
             slice_max[s] = lut_slice_max(in);
             group_max = fmaxf(group_max, slice_max[s]);

@@ -4,7 +4,7 @@
 // a vocabulary's worth per token; one libm call each was several percent of a step, and Swift's
 // SIMD types, built for baseline x86-64, turned a vector exponential into scalar code. So e^x is
 // computed here: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-7 polynomial (within a few ulp),
-// times 2^n. The AVX-512 path uses fused multiply-adds; the portable one is written without library
+// times 2^n. The AVX-512 and AVX2 paths use fused multiply-adds; the portable one is written without library
 // calls, so compilers vectorise it (NEON, SSE2), and may round an ulp differently: each is held
 // against double precision, not against the other.
 #include "lut_internal.h"
@@ -107,11 +107,77 @@ LUT_FLOAT_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t
 int lut_has_float_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
 }
+
+/// exp_avx512 in eight lanes: no scalef, so 2^n is built from exponent bits in two halves, as
+/// exp_portable does.
+LUT_FLOAT_AVX2 static inline __m256 exp_avx2(__m256 x) {
+    const __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(EXP_LOW)), _mm256_set1_ps(EXP_HIGH));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(LOG2E)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_HIGH), clamped);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LN2_LOW), r);
+    __m256 p = _mm256_set1_ps(EXP_P0);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_P1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_P2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_P3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_P4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_P5));
+    const __m256i whole = _mm256_cvtps_epi32(n), half = _mm256_srai_epi32(whole, 1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 low = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+    const __m256 high = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(whole, half), bias), 23));
+    __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    e = _mm256_mul_ps(_mm256_mul_ps(e, low), high);
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(EXP_LOW), _CMP_LT_OQ));
+    e = _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(EXP_HIGH), _CMP_GT_OQ));
+    return _mm256_blendv_ps(e, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+LUT_FLOAT_AVX2 static float softmax_avx2(float *x, int32_t count) {
+    const __m256 minus_infinity = _mm256_set1_ps(-INFINITY);
+    __m256 largest = minus_infinity;
+    for (int32_t i = 0; i < count; i += 8) {
+        const __m256i m = lut_lanes_below(count - i);
+        largest = _mm256_max_ps(largest, _mm256_blendv_ps(minus_infinity, _mm256_maskload_ps(x + i, m), _mm256_castsi256_ps(m)));
+    }
+    __m128 four = _mm_max_ps(_mm256_castps256_ps128(largest), _mm256_extractf128_ps(largest, 1));
+    four = _mm_max_ps(four, _mm_movehl_ps(four, four));
+    const float top = _mm_cvtss_f32(_mm_max_ss(four, _mm_movehdup_ps(four)));
+    const __m256 shift = _mm256_set1_ps(top);
+    // Summed in double, like the portable path: eight float lanes of a vocabulary drift too far.
+    __m256d sums = _mm256_setzero_pd();
+    for (int32_t i = 0; i < count; i += 8) {
+        const __m256i m = lut_lanes_below(count - i);
+        const __m256 e = _mm256_and_ps(exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), shift)), _mm256_castsi256_ps(m));
+        sums = _mm256_add_pd(sums, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(e)), _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
+        _mm256_maskstore_ps(x + i, m, e);
+    }
+    const __m128d two = _mm_add_pd(_mm256_castpd256_pd128(sums), _mm256_extractf128_pd(sums, 1));
+    const double sum = _mm_cvtsd_f64(_mm_add_sd(two, _mm_unpackhi_pd(two, two)));
+    const __m256 inverse = _mm256_set1_ps((float)(1.0 / sum));
+    for (int32_t i = 0; i < count; i += 8) {
+        const __m256i m = lut_lanes_below(count - i);
+        _mm256_maskstore_ps(x + i, m, _mm256_mul_ps(_mm256_maskload_ps(x + i, m), inverse));
+    }
+    return (float)log(sum) + top;
+}
+
+LUT_FLOAT_AVX2 static void swiglu_avx2(float *gate, const float *up, int32_t count) {
+    for (int32_t i = 0; i < count; i += 8) {
+        const __m256i m = lut_lanes_below(count - i);
+        const __m256 g = _mm256_maskload_ps(gate + i, m);
+        const __m256 sigmoid_denominator = _mm256_add_ps(_mm256_set1_ps(1.0f), exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), g)));
+        _mm256_maskstore_ps(gate + i, m, _mm256_mul_ps(_mm256_div_ps(g, sigmoid_denominator), _mm256_maskload_ps(up + i, m)));
+    }
+}
+
+int lut_has_float_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 float elutq_softmax(float *x, int32_t count) {
 #if defined(__x86_64__) || defined(__i386__)
     if (lut_has_float_avx512()) return softmax_avx512(x, count);
+    if (lut_has_float_avx2()) return softmax_avx2(x, count);
 #endif
     float top = -INFINITY;
     for (int32_t i = 0; i < count; i++) top = fmaxf(top, x[i]);
@@ -131,6 +197,10 @@ void elutq_swiglu(float *gate, const float *up, int32_t count) {
 #if defined(__x86_64__) || defined(__i386__)
     if (lut_has_float_avx512()) {
         swiglu_avx512(gate, up, count);
+        return;
+    }
+    if (lut_has_float_avx2()) {
+        swiglu_avx2(gate, up, count);
         return;
     }
 #endif
