@@ -28,13 +28,16 @@ LUT_FLOAT_AVX512 static void attention_scores(const float *q, int64_t q_stride, 
     }
 }
 
-/// out_h = sum_j p_h[j] v_j for up to ATT_HEADS heads and 64 dimensions from `d`.
-LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, const float *values, int64_t kv_stride,
-                                        int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+/// out_h = sum_j p_h[j] v_j for `heads` heads (at most ATT_HEADS) and `chunks` registers of 16
+/// dimensions from `d`. Inlined with both constant, so the accumulators stay in registers: with
+/// either a variable, the compiler kept them on the stack and copied rows with memcpy, which took
+/// most of a long context's decode attention.
+LUT_FLOAT_AVX512 static inline __attribute__((always_inline)) void
+values_avx512(const float *p, int32_t heads, const float *values, int64_t kv_stride, int32_t visible, int32_t d,
+              int32_t chunks, float *out, int64_t out_stride) {
     __m512 acc[ATT_HEADS][4];
-    const int32_t chunks = width / 16;
     for (int32_t h = 0; h < heads; h++)
-        for (int32_t c = 0; c < 4; c++) acc[h][c] = _mm512_setzero_ps();
+        for (int32_t c = 0; c < chunks; c++) acc[h][c] = _mm512_setzero_ps();
     for (int32_t j = 0; j < visible; j++) {
         const float *v = values + (int64_t)j * kv_stride + d;
         __m512 row[4];
@@ -48,11 +51,48 @@ LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, con
         for (int32_t c = 0; c < chunks; c++) _mm512_storeu_ps(out + (int64_t)h * out_stride + d + 16 * c, acc[h][c]);
 }
 
-/// attention_scores in eight lanes, for head sizes that are multiples of 8.
+/// A switch over every (heads, chunks) pair of a values kernel, each case inlined with constants.
+#define VALUES_CASE(kernel, h, c) \
+    case (h) * 8 + (c): kernel(p, h, values, kv_stride, visible, d, c, out, out_stride); break;
+#define VALUES_HEADS(kernel, c) \
+    VALUES_CASE(kernel, 1, c) VALUES_CASE(kernel, 2, c) VALUES_CASE(kernel, 3, c) VALUES_CASE(kernel, 4, c)
+
+/// values_avx512 for up to ATT_HEADS heads and 64 dimensions from `d` (width a multiple of 16).
+LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, const float *values, int64_t kv_stride,
+                                              int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+    switch (heads * 8 + width / 16) {
+        VALUES_HEADS(values_avx512, 1) VALUES_HEADS(values_avx512, 2) VALUES_HEADS(values_avx512, 3) VALUES_HEADS(values_avx512, 4)
+    }
+}
+
+/// Four dot products' eight-lane sums as one register of four.
+LUT_FLOAT_AVX2 static inline __m128 sum_four(const __m256 acc[4]) {
+    const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
+    return _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1));
+}
+
+/// attention_scores in eight lanes, for head sizes that are multiples of 8. Four keys at a time
+/// per head: a dot product is a chain of dependent multiply-adds, and one chain at a time left
+/// the loop waiting on their latency (about 200 ns per position and key/value head at 64
+/// dimensions); four chains share each load of the query and one horizontal sum.
 LUT_FLOAT_AVX2 static void attention_scores_avx2(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
                                                  const float *keys, int64_t kv_stride, int32_t visible, float scale,
                                                  float *scores) {
-    for (int32_t j = 0; j < visible; j++) {
+    const __m128 scale4 = _mm_set1_ps(scale);
+    int32_t j = 0;
+    for (; j + 4 <= visible; j += 4) {
+        const float *k = keys + (int64_t)j * kv_stride;
+        for (int32_t h = 0; h < heads; h++) {
+            const float *qh = q + (int64_t)h * q_stride;
+            __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            for (int32_t d = 0; d < head_size; d += 8) {
+                const __m256 query = _mm256_loadu_ps(qh + d);
+                for (int c = 0; c < 4; c++) acc[c] = _mm256_fmadd_ps(query, _mm256_loadu_ps(k + c * kv_stride + d), acc[c]);
+            }
+            _mm_storeu_ps(scores + (int64_t)h * visible + j, _mm_mul_ps(sum_four(acc), scale4));
+        }
+    }
+    for (; j < visible; j++) {
         const float *k = keys + (int64_t)j * kv_stride;
         for (int32_t h = 0; h < heads; h++) {
             const float *qh = q + (int64_t)h * q_stride;
@@ -64,14 +104,14 @@ LUT_FLOAT_AVX2 static void attention_scores_avx2(const float *q, int64_t q_strid
     }
 }
 
-/// attention_values in eight lanes: up to ATT_HEADS heads and 16 dimensions from `d` (width 8 or
-/// 16), eight accumulators beside the two rows of values and the broadcast weight.
-LUT_FLOAT_AVX2 static void attention_values_avx2(const float *p, int32_t heads, const float *values, int64_t kv_stride,
-                                                 int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+/// values_avx512 in eight lanes: `chunks` (1 or 2) registers of 8 dimensions, so at most eight
+/// accumulators beside the two rows of values and the broadcast weight.
+LUT_FLOAT_AVX2 static inline __attribute__((always_inline)) void
+values_avx2(const float *p, int32_t heads, const float *values, int64_t kv_stride, int32_t visible, int32_t d,
+            int32_t chunks, float *out, int64_t out_stride) {
     __m256 acc[ATT_HEADS][2];
-    const int32_t chunks = width / 8;
     for (int32_t h = 0; h < heads; h++)
-        for (int32_t c = 0; c < 2; c++) acc[h][c] = _mm256_setzero_ps();
+        for (int32_t c = 0; c < chunks; c++) acc[h][c] = _mm256_setzero_ps();
     for (int32_t j = 0; j < visible; j++) {
         const float *v = values + (int64_t)j * kv_stride + d;
         __m256 row[2];
@@ -83,6 +123,14 @@ LUT_FLOAT_AVX2 static void attention_values_avx2(const float *p, int32_t heads, 
     }
     for (int32_t h = 0; h < heads; h++)
         for (int32_t c = 0; c < chunks; c++) _mm256_storeu_ps(out + (int64_t)h * out_stride + d + 8 * c, acc[h][c]);
+}
+
+/// values_avx2 for up to ATT_HEADS heads and 16 dimensions from `d` (width 8 or 16).
+LUT_FLOAT_AVX2 static void attention_values_avx2(const float *p, int32_t heads, const float *values, int64_t kv_stride,
+                                                 int32_t visible, int32_t d, int32_t width, float *out, int64_t out_stride) {
+    switch (heads * 8 + width / 8) {
+        VALUES_HEADS(values_avx2, 1) VALUES_HEADS(values_avx2, 2)
+    }
 }
 
 typedef void (*scores_kernel)(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,

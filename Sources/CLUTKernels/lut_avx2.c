@@ -7,40 +7,52 @@
 
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 
-/// Lookups of one 16-row half (32 weight bytes) of a quad, times the slice multipliers (m01 for
-/// slices 0 and 1, m23 for 2 and 3, as byte pairs), summed per row into 16 int16.
-AVX2_TARGET static inline __m256i half_quad(__m256i weights, const __m256i table[4], __m256i m01, __m256i m23) {
+/// The nibbles of one 16-row half (32 weight bytes) of a quad: low nibbles index slices 0 and 1
+/// (even and odd bytes), high nibbles slices 2 and 3.
+typedef struct nibbles {
+    __m256i lo, hi;
+} nibbles;
+
+AVX2_TARGET static inline nibbles nibbles_of(const uint8_t *w) {
+    const __m256i weights = _mm256_loadu_si256((const __m256i *)w);
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    return (nibbles){_mm256_and_si256(weights, low_nibbles), _mm256_and_si256(_mm256_srli_epi16(weights, 4), low_nibbles)};
+}
+
+/// Lookups of one half's nibbles in a quad's four tables (`t`: 64 bytes), times the slice
+/// multipliers (m01 for slices 0 and 1, m23 for 2 and 3, as byte pairs), summed per row into 16 int16.
+AVX2_TARGET static inline __m256i half_quad(nibbles n, const uint8_t *t, __m256i m01, __m256i m23) {
     const __m256i odd_bytes = _mm256_set1_epi16((short)0xFF00);
-    const __m256i lo = _mm256_and_si256(weights, low_nibbles);
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(weights, 4), low_nibbles);
-    const __m256i slices_01 = _mm256_blendv_epi8(_mm256_shuffle_epi8(table[0], lo), _mm256_shuffle_epi8(table[1], lo), odd_bytes);
-    const __m256i slices_23 = _mm256_blendv_epi8(_mm256_shuffle_epi8(table[2], hi), _mm256_shuffle_epi8(table[3], hi), odd_bytes);
+#define TABLE(k) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16 * (k))))
+    const __m256i slices_01 = _mm256_blendv_epi8(_mm256_shuffle_epi8(TABLE(0), n.lo), _mm256_shuffle_epi8(TABLE(1), n.lo), odd_bytes);
+    const __m256i slices_23 = _mm256_blendv_epi8(_mm256_shuffle_epi8(TABLE(2), n.hi), _mm256_shuffle_epi8(TABLE(3), n.hi), odd_bytes);
+#undef TABLE
     return _mm256_add_epi16(_mm256_maddubs_epi16(slices_01, m01), _mm256_maddubs_epi16(slices_23, m23));
 }
 
-/// One plane's lookups in `tables` (the first or the residual bytes) for 32 rows over a group's
-/// quads, times the slice multipliers, offset removed: rows 0-15 in rows[0], 16-31 in rows[1].
-AVX2_TARGET static inline void plane_lookups(const uint8_t *w, const uint8_t *tables, const lut_group *group, __m256i rows[2]) {
-    rows[0] = rows[1] = _mm256_setzero_si256();
+/// One plane's lookups for 32 rows over a group's quads, times the slice multipliers, offset
+/// removed: rows 0-15 in sums[0], 16-31 in sums[1]; with precise tables the residual bytes'
+/// lookups likewise in residuals[], sharing each load of the weights and its nibbles.
+AVX2_TARGET static inline __attribute__((always_inline)) void
+plane_lookups(const uint8_t *w, const lut_group *group, int precise, __m256i sums[2], __m256i residuals[2]) {
+    sums[0] = sums[1] = residuals[0] = residuals[1] = _mm256_setzero_si256();
     for (int32_t u = 0; u < group->quads; u++) {
-        const uint8_t *t = tables + 64 * u;
-        const __m256i table[4] = {
-            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)),
-            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16))),
-            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 32))),
-            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48))),
-        };
         uint16_t m01, m23;
         __builtin_memcpy(&m01, group->multipliers + 4 * u, 2);
         __builtin_memcpy(&m23, group->multipliers + 4 * u + 2, 2);
         const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
-        rows[0] = _mm256_add_epi16(rows[0], half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u)), table, pair_01, pair_23));
-        rows[1] = _mm256_add_epi16(rows[1], half_quad(_mm256_loadu_si256((const __m256i *)(w + 64 * u + 32)), table, pair_01, pair_23));
+        for (int h = 0; h < 2; h++) {
+            const nibbles n = nibbles_of(w + 64 * u + 32 * h);
+            sums[h] = _mm256_add_epi16(sums[h], half_quad(n, group->tables + 64 * u, pair_01, pair_23));
+            if (precise)
+                residuals[h] = _mm256_add_epi16(residuals[h], half_quad(n, group->residuals + 64 * u, pair_01, pair_23));
+        }
     }
     const __m256i offset = _mm256_set1_epi16((short)group->offset);
-    rows[0] = _mm256_sub_epi16(rows[0], offset);
-    rows[1] = _mm256_sub_epi16(rows[1], offset);
+    for (int h = 0; h < 2; h++) {
+        sums[h] = _mm256_sub_epi16(sums[h], offset);
+        residuals[h] = _mm256_sub_epi16(residuals[h], offset);
+    }
 }
 
 /// Eight rows' int16 sums (half `k` of rows[k / 2]) widened to int32.
@@ -59,8 +71,10 @@ AVX2_TARGET static void block_times_vector(const elutq_lut_matrix *a, const lut_
         for (int32_t i = 0; i < planes; i++) {
             const uint8_t *w = group.bits + (int64_t)i * group.quads * 64;
             __m256i sums[2], residuals[2];
-            plane_lookups(w, group.tables, &group, sums);
-            if (group.residuals) plane_lookups(w, group.residuals, &group, residuals);
+            if (group.residuals)  // two calls, so that each inlined loop has its branch decided
+                plane_lookups(w, &group, 1, sums, residuals);
+            else
+                plane_lookups(w, &group, 0, sums, residuals);
             for (int k = 0; k < 4; k++) {
                 __m256i lookups = widen(sums, k);
                 if (group.residuals)  // 254 * L + L', exact in int32
