@@ -99,7 +99,9 @@ LUT_FLOAT_AVX2 static void attention_scores_avx2(const float *q, int64_t q_strid
             __m256 acc = _mm256_setzero_ps();
             for (int32_t d = 0; d < head_size; d += 8)
                 acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(k + d), acc);
-            scores[(int64_t)h * visible + j] = lut_sum8(acc) * scale;
+            // summed as sum_four sums, so a key's score does not depend on where it falls
+            const __m256 four[4] = {acc, _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+            scores[(int64_t)h * visible + j] = _mm_cvtss_f32(sum_four(four)) * scale;
         }
     }
 }

@@ -116,14 +116,15 @@ AVX2_TARGET static inline __m256i pair_bytes(const __m256i a[2], const __m256i b
 AVX2_TARGET void lut_build_tables_avx2(const float *x, int32_t cols, int32_t group_size,
                                        int32_t group_begin, int32_t group_end, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
-    // sign[t][h]: the factor (+-1/2) of input t in entries 8h ... 8h + 7 (entry p takes + where bit t is set)
-    __m256 sign[4][2];
+    // flip[t][h]: the sign bit where entries 8h ... 8h + 7 take -x_t (entry p takes +x_t where bit t is set)
+    __m256 flip[4][2];
     for (int t = 0; t < 4; t++)
         for (int h = 0; h < 2; h++) {
             float lanes[8];
-            for (int l = 0; l < 8; l++) lanes[l] = ((8 * h + l) >> t) & 1 ? 0.5f : -0.5f;
-            sign[t][h] = _mm256_loadu_ps(lanes);
+            for (int l = 0; l < 8; l++) lanes[l] = ((8 * h + l) >> t) & 1 ? 0.0f : -0.0f;
+            flip[t][h] = _mm256_loadu_ps(lanes);
         }
+    const __m256 half = _mm256_set1_ps(0.5f);
     const __m256i no_floor = _mm256_set1_epi8(-128), residual_floor = _mm256_set1_epi8(-127);
     const __m256 residual_steps = _mm256_set1_ps((float)ELUTQ_RESIDUAL_STEPS);
     __m256 centred[1024 / 4][2];
@@ -137,10 +138,10 @@ AVX2_TARGET void lut_build_tables_avx2(const float *x, int32_t cols, int32_t gro
             const int32_t c = begin + 4 * s;
             float in[4];
             lut_slice_inputs(x, c, cols, in);
-            for (int h = 0; h < 2; h++) {
-                __m256 v = _mm256_mul_ps(sign[0][h], _mm256_set1_ps(in[0]));
-                for (int t = 1; t < 4; t++) v = _mm256_fmadd_ps(sign[t][h], _mm256_set1_ps(in[t]), v);
-                centred[s][h] = v;
+            for (int h = 0; h < 2; h++) {  // centred_sums, eight entries at a time
+                __m256 v = _mm256_xor_ps(flip[0][h], _mm256_set1_ps(in[0]));
+                for (int t = 1; t < 4; t++) v = _mm256_add_ps(v, _mm256_xor_ps(flip[t][h], _mm256_set1_ps(in[t])));
+                centred[s][h] = _mm256_mul_ps(v, half);
             }
             slice_max[s] = lut_slice_max(in);
             group_max = fmaxf(group_max, slice_max[s]);

@@ -130,12 +130,14 @@ AVX512_TARGET static inline __m512i quad_bytes(__m512i q0, __m512i q1, __m512i q
 AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t group_size,
                                            int32_t group_begin, int32_t group_end, elutq_table_output out) {
     const int32_t kp = elutq_padded_cols(cols);
-    const __m512 sign[4] = {
-        _mm512_setr_ps(-.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f, -.5f, .5f),
-        _mm512_setr_ps(-.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f, -.5f, -.5f, .5f, .5f),
-        _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f),
-        _mm512_setr_ps(-.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, -.5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f),
+    // flip[t]: the sign bit where entry p takes -x_t (it takes +x_t where bit t of p is set)
+    const __m512 flip[4] = {
+        _mm512_setr_ps(-0.f, 0.f, -0.f, 0.f, -0.f, 0.f, -0.f, 0.f, -0.f, 0.f, -0.f, 0.f, -0.f, 0.f, -0.f, 0.f),
+        _mm512_setr_ps(-0.f, -0.f, 0.f, 0.f, -0.f, -0.f, 0.f, 0.f, -0.f, -0.f, 0.f, 0.f, -0.f, -0.f, 0.f, 0.f),
+        _mm512_setr_ps(-0.f, -0.f, -0.f, -0.f, 0.f, 0.f, 0.f, 0.f, -0.f, -0.f, -0.f, -0.f, 0.f, 0.f, 0.f, 0.f),
+        _mm512_setr_ps(-0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f, -0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f),
     };
+    const __m512 half = _mm512_set1_ps(0.5f);
     const __m512i no_floor = _mm512_set1_epi8(-128), residual_floor = _mm512_set1_epi8(-127);
     const __m512 residual_steps = _mm512_set1_ps((float)ELUTQ_RESIDUAL_STEPS);
     __m512 centred[1024 / 4];
@@ -149,11 +151,11 @@ AVX512_TARGET void lut_build_tables_avx512(const float *x, int32_t cols, int32_t
             const int32_t c = begin + 4 * s;
             float in[4];
             lut_slice_inputs(x, c, cols, in);
-            __m512 v = _mm512_mul_ps(sign[0], _mm512_set1_ps(in[0]));
-            v = _mm512_fmadd_ps(sign[1], _mm512_set1_ps(in[1]), v);
-            v = _mm512_fmadd_ps(sign[2], _mm512_set1_ps(in[2]), v);
-            v = _mm512_fmadd_ps(sign[3], _mm512_set1_ps(in[3]), v);
-            centred[s] = v;
+            __m512 v = _mm512_xor_ps(flip[0], _mm512_set1_ps(in[0]));  // centred_sums, sixteen at once
+            v = _mm512_add_ps(v, _mm512_xor_ps(flip[1], _mm512_set1_ps(in[1])));
+            v = _mm512_add_ps(v, _mm512_xor_ps(flip[2], _mm512_set1_ps(in[2])));
+            v = _mm512_add_ps(v, _mm512_xor_ps(flip[3], _mm512_set1_ps(in[3])));
+            centred[s] = _mm512_mul_ps(v, half);
             slice_max[s] = lut_slice_max(in);
             group_max = fmaxf(group_max, slice_max[s]);
         }

@@ -13,15 +13,17 @@ float lut_group_sum(const float *x, int32_t begin, int32_t end) {
     return (float)(((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])));
 }
 
-/// Centred partial sums of one slice, in a fixed order of operations: products by +-1/2 are exact,
-/// so a vector path doing the same adds in the same order produces the same floats.
+/// Centred partial sums of one slice, (+-x0 +- x1 +- x2 +- x3) / 2, in a fixed order of
+/// operations: sign flips are exact and the halving comes last, so no compiler can fuse a product
+/// into an add (a fused -x/2 + y rounds differently when x/2 is subnormal), and a vector path doing
+/// the same adds in the same order produces the same floats.
 static inline void centred_sums(const float in[4], float out[16]) {
     for (int p = 0; p < 16; p++) {
-        float v = ((p & 1) ? 0.5f : -0.5f) * in[0];
-        v += ((p & 2) ? 0.5f : -0.5f) * in[1];
-        v += ((p & 4) ? 0.5f : -0.5f) * in[2];
-        v += ((p & 8) ? 0.5f : -0.5f) * in[3];
-        out[p] = v;
+        float v = (p & 1) ? in[0] : -in[0];
+        v += (p & 2) ? in[1] : -in[1];
+        v += (p & 4) ? in[2] : -in[2];
+        v += (p & 8) ? in[3] : -in[3];
+        out[p] = 0.5f * v;
     }
 }
 

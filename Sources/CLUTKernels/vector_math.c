@@ -79,20 +79,22 @@ LUT_FLOAT_AVX512 static float softmax_avx512(float *x, int32_t count) {
         largest = _mm512_max_ps(largest, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail_mask(count - i), x + i));
     const float top = _mm512_reduce_max_ps(largest);
     const __m512 shift = _mm512_set1_ps(top);
-    __m512 sums = _mm512_setzero_ps();
+    // Summed in double, like the other paths: sixteen float lanes of a vocabulary drift too far.
+    __m512d sums = _mm512_setzero_pd();
     for (int32_t i = 0; i < count; i += 16) {
         const __mmask16 m = tail_mask(count - i);
-        const __m512 e = exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), shift));
-        sums = _mm512_add_ps(sums, _mm512_maskz_mov_ps(m, e));
+        const __m512 e = _mm512_maskz_mov_ps(m, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), shift)));
+        sums = _mm512_add_pd(sums, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(e)),
+                                                 _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1))));
         _mm512_mask_storeu_ps(x + i, m, e);
     }
-    const float sum = _mm512_reduce_add_ps(sums);
-    const __m512 inverse = _mm512_set1_ps(1.0f / sum);
+    const double sum = _mm512_reduce_add_pd(sums);
+    const __m512 inverse = _mm512_set1_ps((float)(1.0 / sum));
     for (int32_t i = 0; i < count; i += 16) {
         const __mmask16 m = tail_mask(count - i);
         _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse));
     }
-    return logf(sum) + top;
+    return (float)log(sum) + top;
 }
 
 LUT_FLOAT_AVX512 static void swiglu_avx512(float *gate, const float *up, int32_t count) {

@@ -151,8 +151,8 @@ void elutq_lut_matmul(elutq_isa isa, const elutq_lut_matrix *a, const elutq_lut_
 
 /// In-place softmax of x[count]; returns log Σ e^(x - max) + max (the log-sum-exp). e^x is a
 /// vector polynomial within a few ulp (vector_math.c), not libm's. Like elutq_f32_gemm below, these
-/// three take no path argument: AVX-512 when the CPU has it, else portable C that compilers
-/// vectorise; the two round differently, so each is held against double precision.
+/// three take no path argument: AVX-512 when the CPU has it, else AVX2 with FMA, else portable C
+/// that compilers vectorise; they round differently, so each is held against double precision.
 float elutq_softmax(float *x, int32_t count);
 /// gate[i] = silu(gate[i]) * up[i], SwiGLU, with the same e^x.
 void elutq_swiglu(float *gate, const float *up, int32_t count);
@@ -161,15 +161,15 @@ void elutq_swiglu(float *gate, const float *up, int32_t count);
 /// over cached positions 0..<visible (k_j at keys + j * kv_stride, v_j likewise):
 /// out_h = softmax(scale * q_h . k_j) . V, written at out + h * out_stride. scores is scratch of
 /// heads * visible floats and holds the probabilities afterwards. The AVX-512 path needs head_size
-/// to be a multiple of 16.
+/// to be a multiple of 16, the AVX2 path a multiple of 8; other sizes take the portable loops.
 void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
                   const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores,
                   float *out, int64_t out_stride);
 
 /// Float32 products for the float reference path: y[v * ldy + r] = sum_k w[r * cols + k] * x[v * ldx + k]
 /// for rows [row_begin, row_end) and vectors 0..<count. Uses AVX-512 whenever the CPU has it (also
-/// one without VBMI) and takes no path argument: the two paths add in different orders, so they
-/// are each held against a float reference, not against each other.
+/// one without VBMI), else AVX2 with FMA, and takes no path argument: the paths add in different
+/// orders, so they are each held against a float reference, not against each other.
 void elutq_f32_gemm(const float *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 /// The same for half-float weights (raw IEEE half bits).
@@ -177,7 +177,7 @@ void elutq_f16_gemm(const uint16_t *w, int32_t cols, const float *x, int64_t ldx
                     float *y, int64_t ldy, int32_t row_begin, int32_t row_end);
 /// Float32 products in the plain row-major form, for training:
 ///     c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_k a[i * lda + k] * b[k * ldb + j]
-/// for rows i < m and columns [col_begin, col_end). Uses AVX-512 when present.
+/// for rows i < m and columns [col_begin, col_end). Uses AVX-512 when present, else AVX2 with FMA.
 void elutq_f32_gemm_nn(const float *a, int64_t lda, int32_t m, const float *b, int64_t ldb, int32_t depth,
                        float *c, int64_t ldc, int32_t col_begin, int32_t col_end, int accumulate);
 /// Quantizes `count` vectors x[v * ldx + k] to int16 for elutq_q8_gemm, one scale per vector
