@@ -105,6 +105,16 @@ DENSE_AVX2 static inline __m256 load_weights8(const void *row, int32_t k, int ki
     return _mm256_loadu_ps((const float *)row + k);
 }
 
+/// A row's dot product with x from its eight-lane partial sums `acc` over columns [0, body), plus
+/// the columns past body one by one.
+DENSE_AVX2 static inline float finish_dot(__m256 acc, const void *row, int kind, const float *x, int32_t body,
+                                          int32_t cols) {
+    float sum = lut_sum8(acc);
+    for (int32_t k = body; k < cols; k++)
+        sum += (kind == WEIGHTS_F16 ? lut_half_to_float(((const uint16_t *)row)[k]) : ((const float *)row)[k]) * x[k];
+    return sum;
+}
+
 /// The AVX2 path: blocks of 4 rows by 3 vectors, 12 accumulators of 8 lanes, the most that fit in
 /// sixteen registers beside the loads. Columns past the last multiple of 8 are added one by one.
 DENSE_AVX2 static inline __attribute__((always_inline)) void
@@ -113,7 +123,6 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
     const int64_t row_bytes = (int64_t)cols * weight_bytes[kind];
     const int32_t body = cols / 8 * 8;
 #define ROW(r) ((const uint8_t *)w + (int64_t)(r) * row_bytes)
-#define WEIGHT(row, k) (kind == WEIGHTS_F16 ? lut_half_to_float(((const uint16_t *)(row))[k]) : ((const float *)(row))[k])
     int32_t r = row_begin;
     for (; r + 4 <= row_end; r += 4) {
         const void *rows[4] = {ROW(r), ROW(r + 1), ROW(r + 2), ROW(r + 3)};
@@ -130,11 +139,8 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
                 }
             }
             for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 3; j++) {
-                    float sum = lut_sum8(acc[i][j]);
-                    for (int32_t k = body; k < cols; k++) sum += WEIGHT(rows[i], k) * x[(v + j) * ldx + k];
-                    y[(v + j) * ldy + r + i] = sum;
-                }
+                for (int j = 0; j < 3; j++)
+                    y[(v + j) * ldy + r + i] = finish_dot(acc[i][j], rows[i], kind, x + (v + j) * ldx, body, cols);
         }
         for (; v < count; v++) {
             __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -142,11 +148,7 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
                 const __m256 b = _mm256_loadu_ps(x + v * ldx + k);
                 for (int i = 0; i < 4; i++) acc[i] = _mm256_fmadd_ps(load_weights8(rows[i], k, kind), b, acc[i]);
             }
-            for (int i = 0; i < 4; i++) {
-                float sum = lut_sum8(acc[i]);
-                for (int32_t k = body; k < cols; k++) sum += WEIGHT(rows[i], k) * x[v * ldx + k];
-                y[v * ldy + r + i] = sum;
-            }
+            for (int i = 0; i < 4; i++) y[v * ldy + r + i] = finish_dot(acc[i], rows[i], kind, x + v * ldx, body, cols);
         }
     }
     for (; r < row_end; r++) {
@@ -154,12 +156,9 @@ dense_avx2(const void *w, int kind, int32_t cols, const float *x, int64_t ldx, i
             __m256 acc = _mm256_setzero_ps();
             for (int32_t k = 0; k < body; k += 8)
                 acc = _mm256_fmadd_ps(load_weights8(ROW(r), k, kind), _mm256_loadu_ps(x + v * ldx + k), acc);
-            float sum = lut_sum8(acc);
-            for (int32_t k = body; k < cols; k++) sum += WEIGHT(ROW(r), k) * x[v * ldx + k];
-            y[v * ldy + r] = sum;
+            y[v * ldy + r] = finish_dot(acc, ROW(r), kind, x + v * ldx, body, cols);
         }
     }
-#undef WEIGHT
 #undef ROW
 }
 
@@ -171,10 +170,6 @@ DENSE_AVX2 static void f32_avx2(const void *w, int32_t cols, const float *x, int
 DENSE_AVX2 static void f16_avx2(const void *w, int32_t cols, const float *x, int64_t ldx, int32_t count,
                                 float *y, int64_t ldy, int32_t row_begin, int32_t row_end) {
     dense_avx2(w, WEIGHTS_F16, cols, x, ldx, count, y, ldy, row_begin, row_end);
-}
-
-static int dense_avx2_supported(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 #endif
 
@@ -207,7 +202,7 @@ static void dense(const void *w, int kind, int32_t cols, const float *x, int64_t
         (kind == WEIGHTS_F32 ? f32_avx512 : f16_avx512)(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
         return;
     }
-    if (dense_avx2_supported()) {
+    if (elutq_isa_supported(ELUTQ_ISA_AVX2)) {  // AVX2, FMA and F16C
         (kind == WEIGHTS_F32 ? f32_avx2 : f16_avx2)(w, cols, x, ldx, count, y, ldy, row_begin, row_end);
         return;
     }

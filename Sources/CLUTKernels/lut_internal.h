@@ -116,6 +116,7 @@ static inline int32_t lut_slice_multiplier(float slice_max, float unit, int32_t 
     while (m < top && slice_max > 127.0f * unit * (float)m) m *= 2;
     return m;
 }
+
 /// The four inputs of the slice starting at column c, zeros past the last column.
 static inline void lut_slice_inputs(const float *x, int32_t c, int32_t cols, float in[4]) {
     if (c + 4 <= cols) {

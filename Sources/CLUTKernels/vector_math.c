@@ -4,9 +4,9 @@
 // a vocabulary's worth per token; one libm call each was several percent of a step, and Swift's
 // SIMD types, built for baseline x86-64, turned a vector exponential into scalar code. So e^x is
 // computed here: x = n ln2 + r with |r| <= ln2 / 2, e^r by a degree-7 polynomial (within a few ulp),
-// times 2^n. The AVX-512 and AVX2 paths use fused multiply-adds; the portable one is written without library
-// calls, so compilers vectorise it (NEON, SSE2), and may round an ulp differently: each is held
-// against double precision, not against the other.
+// times 2^n. The AVX-512 and AVX2 paths use fused multiply-adds; the portable one is written
+// without library calls, so compilers vectorise it (NEON, SSE2), and may round an ulp differently:
+// each is held against double precision, not against the others.
 #include "lut_internal.h"
 
 #include <math.h>
