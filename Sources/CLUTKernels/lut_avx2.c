@@ -41,16 +41,20 @@ plane_lookups(const uint8_t *w, const lut_group groups[AVX2_VECTORS], int32_t qu
               __m256i sums[AVX2_VECTORS][2], __m256i residuals[AVX2_VECTORS][2]) {
     for (int v = 0; v < n; v++) sums[v][0] = sums[v][1] = residuals[v][0] = residuals[v][1] = _mm256_setzero_si256();
     for (int32_t u = 0; u < quads; u++) {
+        __m256i pair_01[AVX2_VECTORS], pair_23[AVX2_VECTORS];  // each vector's slice multipliers, as byte pairs
+        for (int v = 0; v < n; v++) {
+            uint16_t m01, m23;
+            __builtin_memcpy(&m01, groups[v].multipliers + 4 * u, 2);
+            __builtin_memcpy(&m23, groups[v].multipliers + 4 * u + 2, 2);
+            pair_01[v] = _mm256_set1_epi16((short)m01);
+            pair_23[v] = _mm256_set1_epi16((short)m23);
+        }
         for (int h = 0; h < 2; h++) {
             const nibbles nb = nibbles_of(w + 64 * u + 32 * h);
             for (int v = 0; v < n; v++) {
-                uint16_t m01, m23;
-                __builtin_memcpy(&m01, groups[v].multipliers + 4 * u, 2);
-                __builtin_memcpy(&m23, groups[v].multipliers + 4 * u + 2, 2);
-                const __m256i pair_01 = _mm256_set1_epi16((short)m01), pair_23 = _mm256_set1_epi16((short)m23);
-                sums[v][h] = _mm256_add_epi16(sums[v][h], half_quad(nb, groups[v].tables + 64 * u, pair_01, pair_23));
+                sums[v][h] = _mm256_add_epi16(sums[v][h], half_quad(nb, groups[v].tables + 64 * u, pair_01[v], pair_23[v]));
                 if (precise)
-                    residuals[v][h] = _mm256_add_epi16(residuals[v][h], half_quad(nb, groups[v].residuals + 64 * u, pair_01, pair_23));
+                    residuals[v][h] = _mm256_add_epi16(residuals[v][h], half_quad(nb, groups[v].residuals + 64 * u, pair_01[v], pair_23[v]));
             }
         }
     }
@@ -190,8 +194,9 @@ AVX2_TARGET void lut_build_tables_avx2(const float *x, int32_t cols, int32_t gro
     }
 }
 
-/// With int8 tables, two vectors at a time share each load of the weights and its nibbles: 1.04-1.14x
-/// at a batch of 64 (576 and 1536 columns; four at a time ran out of registers and lost 5-8%).
+/// With int8 tables, AVX2_VECTORS (two) vectors at a time share each load of the weights and its
+/// nibbles: 1.13-1.14x at a batch of 64 on 576 x 576 and 1536 x 576 (four at a time ran out of
+/// registers and lost 5-8%).
 /// Precise tables go one vector at a time: their residual lookups already share the nibbles, and
 /// two vectors' worth of both accumulators lost 10-18%.
 AVX2_TARGET void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g, int32_t block,
@@ -201,7 +206,7 @@ AVX2_TARGET void lut_block_avx2(const elutq_lut_matrix *a, const lut_geometry *g
         for (; k < vectors; k++) block_times_vectors(a, g, block, x, vector + k, 1, 1, out + k);
         return;
     }
-    for (; k + 2 <= vectors; k += 2) block_times_vectors(a, g, block, x, vector + k, 2, 0, out + k);
-    if (k < vectors) block_times_vectors(a, g, block, x, vector + k, 1, 0, out + k);
+    for (; k + AVX2_VECTORS <= vectors; k += AVX2_VECTORS) block_times_vectors(a, g, block, x, vector + k, AVX2_VECTORS, 0, out + k);
+    for (; k < vectors; k++) block_times_vectors(a, g, block, x, vector + k, 1, 0, out + k);
 }
 #endif

@@ -172,7 +172,8 @@ static inline int32_t lut_multiplier_exponent(const lut_group_steps *g, float sl
 void lut_build_tables_scalar(const float *x, int32_t cols, int32_t group_size, int32_t group_begin, int32_t group_end,
                              elutq_table_output out);
 
-/// Input vectors one kernel call handles together: they share each load and decode of the weights.
+/// Input vectors one kernel call handles together: they share each load and decode of the weights
+/// (all four on AVX-512; AVX2 shares them between two, see lut_block_avx2).
 #define LUT_VECTORS_PER_CALL 4
 
 /// One ISA's inner kernel: row block `block` times input vectors `vector ..< vector + vectors`
