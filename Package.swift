@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["Agent", "AgentHarness", "ModelFile", "MQTT", "Protocol", "TestSupport"]),
         // The real SmolLM2 and Qwen through the whole pipeline: quantized, run, scored.
         .testTarget(name: "ModelTests", dependencies: ["Tokenizer", "Runtime", "Quantization", "Evaluation", "ModelFile", "Engine", "HLQ",
-                                                       "Parallel", "TestSupport"]),
+                                                       "Parallel", "TestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

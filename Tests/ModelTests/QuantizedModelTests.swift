@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import HLQ
 import ModelFile
+import NIOConcurrencyHelpers
 import Parallel
 import Quantization
 import Runtime
@@ -68,8 +69,20 @@ final class QuantizedModels: @unchecked Sendable {
         return path
     }
 
+    /// Scores already computed, by model path and arithmetic: several tests score the same model
+    /// the same way, and each full pass over GPL-3 costs the run tens of CPU seconds.
+    private let scores = NIOLockedValueBox<[String: Double]>([:])
+
     /// Perplexity on GPL-3 (ctx 512), on the LUT kernels or the float reference.
     func perplexity(_ path: String, arithmetic: HLQArithmetic = .lut(.precise)) throws -> Double {
+        let key = "\(arithmetic) \(path)"
+        if let score = scores.withLockedValue({ $0[key] }) { return score }
+        let score = try evaluatePerplexity(path, arithmetic: arithmetic)
+        scores.withLockedValue { $0[key] = score }
+        return score
+    }
+
+    private func evaluatePerplexity(_ path: String, arithmetic: HLQArithmetic) throws -> Double {
         let pool = ThreadPool(threadCount: 2)
         let model = try LoadedModel.open(path, pool: pool, arithmetic: arithmetic)
         let tokens = model.tokenizer.encode(text)
