@@ -1,3 +1,4 @@
+import Engine
 import Evaluation
 import Foundation
 import HLQ
@@ -69,13 +70,29 @@ final class QuantizedModels: @unchecked Sendable {
         return path
     }
 
-    /// Scores already computed, by model path and arithmetic: several tests score the same model
-    /// the same way, and each full pass over GPL-3 costs the run tens of CPU seconds.
-    private let scores = NIOLockedValueBox<[String: Double]>([:])
+    /// What a score was computed on: a model file (each is written once per run and never changed)
+    /// and its arithmetic, the LUT kernels' tables or, without tables, the float reference.
+    private struct ScoreKey: Hashable {
+        let path: String
+        let tables: TablePrecision?
 
-    /// Perplexity on GPL-3 (ctx 512), on the LUT kernels or the float reference.
+        init(_ path: String, _ arithmetic: HLQArithmetic) {
+            self.path = path
+            switch arithmetic {
+            case .lut(let precision): tables = precision
+            case .exactFloat: tables = nil
+            }
+        }
+    }
+
+    /// Scores already computed: several tests score the same model the same way, and each full
+    /// pass over GPL-3 costs the run 40-60 CPU seconds here.
+    private let scores = NIOLockedValueBox<[ScoreKey: Double]>([:])
+
+    /// Perplexity on GPL-3 (ctx 512), on the LUT kernels or the float reference, computed once per
+    /// model and arithmetic.
     func perplexity(_ path: String, arithmetic: HLQArithmetic = .lut(.precise)) throws -> Double {
-        let key = "\(arithmetic) \(path)"
+        let key = ScoreKey(path, arithmetic)
         if let score = scores.withLockedValue({ $0[key] }) { return score }
         let score = try evaluatePerplexity(path, arithmetic: arithmetic)
         scores.withLockedValue { $0[key] = score }
