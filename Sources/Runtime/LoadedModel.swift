@@ -5,7 +5,7 @@ import Parallel
 import Tokenizer
 
 /// How a `.hlq` model's matrices are computed.
-public enum HLQArithmetic: Sendable, Equatable {
+public enum HLQArithmetic: Sendable, Hashable {
     /// The LUT kernels, with activation tables of this precision: the runtime.
     case lut(TablePrecision)
     /// Float32 dequantized from the file, on the dense path: the exact reference the LUT kernels'

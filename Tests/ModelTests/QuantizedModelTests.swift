@@ -71,18 +71,10 @@ final class QuantizedModels: @unchecked Sendable {
     }
 
     /// What a score was computed on: a model file (each is written once per run and never changed)
-    /// and its arithmetic, the LUT kernels' tables or, without tables, the float reference.
+    /// and its arithmetic.
     private struct ScoreKey: Hashable {
         let path: String
-        let tables: TablePrecision?
-
-        init(_ path: String, _ arithmetic: HLQArithmetic) {
-            self.path = path
-            switch arithmetic {
-            case .lut(let precision): tables = precision
-            case .exactFloat: tables = nil
-            }
-        }
+        let arithmetic: HLQArithmetic
     }
 
     /// Scores already computed: several tests score the same model the same way, and each full
@@ -92,7 +84,7 @@ final class QuantizedModels: @unchecked Sendable {
     /// Perplexity on GPL-3 (ctx 512), on the LUT kernels or the float reference, computed once per
     /// model and arithmetic.
     func perplexity(_ path: String, arithmetic: HLQArithmetic = .lut(.precise)) throws -> Double {
-        let key = ScoreKey(path, arithmetic)
+        let key = ScoreKey(path: path, arithmetic: arithmetic)
         if let score = scores.withLockedValue({ $0[key] }) { return score }
         let score = try evaluatePerplexity(path, arithmetic: arithmetic)
         scores.withLockedValue { $0[key] = score }
