@@ -23,8 +23,8 @@ extension AgentConfiguration {
         },
         .number("command_max_age", \.commandMaxAge, 5...86_400, "Seconds a signed use or rm stays valid, either side of this device's clock."),
         .integer("threads", \.threads, 1...256, "Threads for generation, the caller included (default: all cores)."),
-        SettingKey(name: "tables", help: "LUT activation tables: mixed (int8 for prompts, precise for each generated token; the default), precise (about 15 bits) or int8 (about 8 bits).") { config, value throws(InvalidValue) in
-            guard let tables = TablePrecision(rawValue: value) else { throw InvalidValue("must be mixed, precise or int8") }
+        SettingKey(name: "tables", help: "LUT activation tables: int8 (about 8 bits; the default), precise (about 15 bits) or mixed (int8 for prompts, precise for each generated token).") { config, value throws(InvalidValue) in
+            guard let tables = TablePrecision(rawValue: value) else { throw InvalidValue("must be int8, precise or mixed") }
             config.tables = tables
         },
         .integer("context_size", \.contextSize, 16...131_072, "Context size in tokens (sizes the KV cache)."),

@@ -26,9 +26,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var model: String?
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     public var contextSize = 2048
-    /// The LUT kernels' activation tables for a `.hlq` model: int8 for prompts, precise for each
-    /// generated token, by default.
-    public var tables = TablePrecision.mixed
+    /// The LUT kernels' activation tables for a `.hlq` model: int8 by default.
+    public var tables = TablePrecision.int8
 
     // Model push
     /// Where pushed models are kept, received and chosen from; nil refuses pushes and model commands.

@@ -8,11 +8,11 @@ public enum TablePrecision: String, Sendable, CaseIterable {
     /// second lookup; 4-bit decode on one thread does (about 20%), and prefill (20-40%).
     case precise
     /// One byte per entry, about 8 bits, as int8 activations: within 0.2% of exact float on the
-    /// usable models measured (0.5% tested), with the faster prefill.
+    /// usable models measured (0.5% tested), with the faster prefill, and the faster decode where
+    /// the kernel rather than memory is the limit (AVX2). The command line's and the agent's default.
     case int8
     /// int8 tables for a batch of several vectors (prefill) and precise ones for a single vector
     /// (decode): prefill at int8 speed, each generated token's own products with precise tables.
-    /// The command line's and the agent's default.
     case mixed
 
     /// The tables a batch of `count` vectors is built with: `mixed` resolved, the others as they are.

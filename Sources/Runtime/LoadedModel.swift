@@ -12,11 +12,10 @@ public enum HLQArithmetic: Sendable, Hashable {
     /// table rounding is measured against.
     case exactFloat
 
-    /// How `LoadedModel.kind` names it.
+    /// How `LoadedModel.kind` names it: the tables are a runtime setting, which `bench` reports apart.
     var kind: String {
         switch self {
-        case .lut(.precise), .lut(.mixed): "hlq"
-        case .lut(.int8): "hlq (int8 tables)"
+        case .lut: "hlq"
         case .exactFloat: "hlq (float reference)"
         }
     }

@@ -73,7 +73,7 @@ struct BenchCommand: ParsableCommand {
     struct Report: Codable {
         var model: String
         var kind: String
-        /// The LUT kernels' tables for a `.hlq` model (mixed, precise or int8); nil for other models.
+        /// The LUT kernels' tables for a `.hlq` model (int8, precise or mixed); nil for other models.
         var tables: String?
         var threads: Int
         var results: [Rate]

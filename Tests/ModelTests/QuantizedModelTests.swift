@@ -128,9 +128,8 @@ final class QuantizedModels: @unchecked Sendable {
     /// The LUT kernels against exact float dequantization of the very same model, on the whole
     /// evaluation text. The default precise tables stay within 1% on every model, the destroyed
     /// ones included, where the correct token's probability is ~10⁻⁶ and small changes show. The
-    /// int8 tables, which the runtime's default mixed tables use for prompts, stay within the 0.5%
-    /// that issue #16 allows a faster prefill on the usable models (on the destroyed ones they are
-    /// 0.7% and 14% apart).
+    /// int8 tables, the runtime's default, stay within the 0.5% that issue #16 allows a faster
+    /// prefill on the usable models (on the destroyed ones they are 0.7% and 14% apart).
     enum Model: String, CaseIterable {
         case fourBit, twoBitCalibrated, twoBitRTN, uniformTwoBitRTN
         var isUsable: Bool { self == .fourBit || self == .twoBitCalibrated }
