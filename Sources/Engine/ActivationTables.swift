@@ -4,8 +4,9 @@ import Parallel
 /// How finely the activation tables hold each partial sum.
 public enum TablePrecision: String, Sendable, CaseIterable {
     /// A second byte per entry, about 15 bits: the same perplexity as exact float dequantization
-    /// even on a destroyed model. 2-bit decode, bound by reading the weights, does not notice the
-    /// second lookup; 4-bit decode on one thread does (about 20%), and prefill (20-40%).
+    /// even on a destroyed model. On AVX-512, 2-bit decode, bound by reading the weights, does not
+    /// notice the second lookup; 4-bit decode on one thread does (about 20%), prefill does (20-40%),
+    /// and on AVX2, where the kernel rather than memory bounds decode, it is about 1.45x slower.
     case precise
     /// One byte per entry, about 8 bits, as int8 activations: within 0.2% of exact float on the
     /// usable models measured (0.5% tested), with the faster prefill, and the faster decode where
