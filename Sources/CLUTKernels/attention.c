@@ -12,18 +12,70 @@
 /// Query heads whose accumulators share one pass over the values (4 heads x 4 registers of 16).
 #define ATT_HEADS 4
 
-/// scores[h][j] for the group's heads, 16 dimensions at a time.
+/// Four dot products' eight-lane sums as one register of four.
+LUT_FLOAT_AVX2 static inline __m128 sum_four(const __m256 acc[4]) {
+    const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
+    return _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1));
+}
+
+/// The same for sixteen-lane sums: each register's halves added, then as sum_four.
+LUT_FLOAT_AVX512 static inline __m128 sum_four_wide(const __m512 acc[4]) {
+    __m256 halves[4];
+    for (int c = 0; c < 4; c++) halves[c] = _mm256_add_ps(_mm512_castps512_ps256(acc[c]), _mm512_extractf32x8_ps(acc[c], 1));
+    return sum_four(halves);
+}
+
+/// Positions ahead of the scores loop whose keys are prefetched.
+#define ATT_PREFETCH_AHEAD 16
+
+/// Prefetches, into L2, the keys of positions j + ATT_PREFETCH_AHEAD to j + ATT_PREFETCH_AHEAD + 3
+/// and the values of positions j to j + 3, which the values pass reads after the softmax. In a
+/// decode step the weights stream through the caches between one layer's attention and the next,
+/// so the cache comes from memory, one short strided run per key/value head, and the loads waited
+/// on it: attention took 0.44-0.54 ms of a one-thread SmolLM2 2-bit step at tg128 before, 0.35-0.44
+/// after (`elutq bench --profile`, interleaved runs, with the four-key scores below).
+LUT_FLOAT_AVX512 static inline void prefetch_positions(const float *keys, const float *values, int64_t kv_stride,
+                                                       int32_t head_size, int32_t j, int32_t visible) {
+    for (int32_t c = 0; c < 4; c++) {
+        const int32_t ahead = j + ATT_PREFETCH_AHEAD + c;
+        for (int32_t d = 0; d < head_size; d += 16) {
+            if (ahead < visible) _mm_prefetch((const char *)(keys + (int64_t)ahead * kv_stride + d), _MM_HINT_T1);
+            _mm_prefetch((const char *)(values + (int64_t)(j + c) * kv_stride + d), _MM_HINT_T1);
+        }
+    }
+}
+
+/// scores[h][j] for the group's heads, 16 dimensions at a time and four keys at a time per head, as
+/// attention_scores_avx2 does: four independent chains of multiply-adds and one horizontal sum
+/// for the four keys, where one key at a time paid a full horizontal sum for each.
 LUT_FLOAT_AVX512 static void attention_scores(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
-                                        const float *keys, int64_t kv_stride, int32_t visible, float scale,
-                                        float *scores) {
-    for (int32_t j = 0; j < visible; j++) {
+                                        const float *keys, const float *values, int64_t kv_stride, int32_t visible,
+                                        float scale, float *scores) {
+    const __m128 scale4 = _mm_set1_ps(scale);
+    int32_t j = 0;
+    for (; j + 4 <= visible; j += 4) {
+        const float *k = keys + (int64_t)j * kv_stride;
+        prefetch_positions(keys, values, kv_stride, head_size, j, visible);
+        for (int32_t h = 0; h < heads; h++) {
+            const float *qh = q + (int64_t)h * q_stride;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int32_t d = 0; d < head_size; d += 16) {
+                const __m512 query = _mm512_loadu_ps(qh + d);
+                for (int c = 0; c < 4; c++) acc[c] = _mm512_fmadd_ps(query, _mm512_loadu_ps(k + c * kv_stride + d), acc[c]);
+            }
+            _mm_storeu_ps(scores + (int64_t)h * visible + j, _mm_mul_ps(sum_four_wide(acc), scale4));
+        }
+    }
+    for (; j < visible; j++) {
         const float *k = keys + (int64_t)j * kv_stride;
         for (int32_t h = 0; h < heads; h++) {
             const float *qh = q + (int64_t)h * q_stride;
             __m512 acc = _mm512_setzero_ps();
             for (int32_t d = 0; d < head_size; d += 16)
                 acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + d), _mm512_loadu_ps(k + d), acc);
-            scores[(int64_t)h * visible + j] = _mm512_reduce_add_ps(acc) * scale;
+            // summed as sum_four_wide sums, so a key's score does not depend on where it falls
+            const __m512 four[4] = {acc, _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            scores[(int64_t)h * visible + j] = _mm_cvtss_f32(sum_four_wide(four)) * scale;
         }
     }
 }
@@ -65,19 +117,14 @@ LUT_FLOAT_AVX512 static void attention_values(const float *p, int32_t heads, con
     }
 }
 
-/// Four dot products' eight-lane sums as one register of four.
-LUT_FLOAT_AVX2 static inline __m128 sum_four(const __m256 acc[4]) {
-    const __m256 pairs = _mm256_hadd_ps(_mm256_hadd_ps(acc[0], acc[1]), _mm256_hadd_ps(acc[2], acc[3]));
-    return _mm_add_ps(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1));
-}
-
 /// attention_scores in eight lanes, for head sizes that are multiples of 8. Four keys at a time
 /// per head: a dot product is a chain of dependent multiply-adds, and one chain at a time left
 /// the loop waiting on their latency (about 200 ns per position and key/value head at 64
 /// dimensions); four chains share each load of the query and one horizontal sum.
 LUT_FLOAT_AVX2 static void attention_scores_avx2(const float *q, int64_t q_stride, int32_t heads, int32_t head_size,
-                                                 const float *keys, int64_t kv_stride, int32_t visible, float scale,
-                                                 float *scores) {
+                                                 const float *keys, const float *values, int64_t kv_stride, int32_t visible,
+                                                 float scale, float *scores) {
+    (void)values;  // prefetched by the AVX-512 path only
     const __m128 scale4 = _mm_set1_ps(scale);
     int32_t j = 0;
     for (; j + 4 <= visible; j += 4) {
@@ -136,7 +183,7 @@ LUT_FLOAT_AVX2 static void attention_values_avx2(const float *p, int32_t heads, 
 }
 
 typedef void (*scores_kernel)(const float *q, int64_t q_stride, int32_t heads, int32_t head_size, const float *keys,
-                              int64_t kv_stride, int32_t visible, float scale, float *scores);
+                              const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores);
 typedef void (*values_kernel)(const float *p, int32_t heads, const float *values, int64_t kv_stride, int32_t visible,
                               int32_t d, int32_t width, float *out, int64_t out_stride);
 
@@ -146,7 +193,7 @@ static void attend_in_vectors(scores_kernel scores_of, values_kernel values_of, 
                               int64_t q_stride, int32_t heads, int32_t head_size, const float *keys, const float *values,
                               int64_t kv_stride, int32_t visible, float scale, float *scores, float *out,
                               int64_t out_stride) {
-    scores_of(q, q_stride, heads, head_size, keys, kv_stride, visible, scale, scores);
+    scores_of(q, q_stride, heads, head_size, keys, values, kv_stride, visible, scale, scores);
     for (int32_t h = 0; h < heads; h++) elutq_softmax(scores + (int64_t)h * visible, visible);
     for (int32_t h0 = 0; h0 < heads; h0 += ATT_HEADS) {
         const int32_t n = heads - h0 < ATT_HEADS ? heads - h0 : ATT_HEADS;

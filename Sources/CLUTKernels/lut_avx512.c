@@ -58,9 +58,9 @@ block_times_vectors(const elutq_lut_matrix *a, const lut_geometry *g, int32_t bl
         const uint16_t *group_params = groups[0].params;
         if (prefetch) {
             for (int64_t b = 0; b < (int64_t)quads * planes * 64; b += 64)
-                _mm_prefetch((const char *)(group_bits + ahead * g->block_bytes + b), _MM_HINT_T0);
+                _mm_prefetch((const char *)(group_bits + ahead * g->block_bytes + b), _MM_HINT_T1);
             for (int64_t b = 0; b < (int64_t)(planes + 1) * 64; b += 64)
-                _mm_prefetch((const char *)(group_params + ahead * g->block_params) + b, _MM_HINT_T0);
+                _mm_prefetch((const char *)(group_params + ahead * g->block_params) + b, _MM_HINT_T1);
         }
         __m512 planes_lo[LUT_VECTORS_PER_CALL], planes_hi[LUT_VECTORS_PER_CALL];
         for (int v = 0; v < n; v++) planes_lo[v] = planes_hi[v] = _mm512_setzero_ps();
