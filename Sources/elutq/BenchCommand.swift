@@ -36,8 +36,11 @@ struct BenchCommand: ParsableCommand {
         "Also measure this machine's read bandwidth on --threads threads, and decode's weight stream as a share of it.",
         discussion: """
             Decode at batch 1 reads every matrix once a token, so its speed is bound by memory bandwidth; the share \
-            says how close to that bound it runs. The probe reads a 1 GiB buffer with wide loads, one stream per \
-            thread, after the memory readings (which it would otherwise inflate).
+            says how close to that bound it runs. The probe reads a 1 GiB buffer with wide loads, four streams per \
+            thread, after the memory readings (which it would otherwise inflate), in --repetitions rounds each \
+            after one more decode run: the share is the median of the rounds' shares, each run's weight stream \
+            over the probe that follows it, since a virtual machine's bandwidth can drift by a third within \
+            seconds.
             """))
     var readProbe = false
     @OptionGroup var kernel: KernelOptions
@@ -70,6 +73,12 @@ struct BenchCommand: ParsableCommand {
         var poolWaitSecondsPerStep: Double
     }
 
+    /// One decode run's weight stream (GB/s) and the read probe right after it.
+    struct ProbeRound: Codable {
+        var decodeWeightGBs: Double
+        var readBandwidthGBs: Double
+    }
+
     struct Report: Codable {
         var model: String
         var kind: String
@@ -84,9 +93,12 @@ struct BenchCommand: ParsableCommand {
         var weightBytesPerToken: Int
         var decodeWeightGBs: Double
         /// With --read-probe: the machine's read bandwidth on these threads (as bench-kernel names
-        /// it), and decode's weight stream as a fraction of it.
+        /// it; the median of the rounds'), and decode's weight stream as a fraction of it (the
+        /// median of the rounds' fractions).
         var readBandwidthGBs: Double?
         var decodeFractionOfBandwidth: Double?
+        /// With --read-probe: each round's decode weight stream and the probe after it.
+        var probeRounds: [ProbeRound]?
         var profile: [Profile]?
     }
 
@@ -124,10 +136,17 @@ struct BenchCommand: ParsableCommand {
                             mappedModelBytes: loaded.mappedBytes, weightBytesPerToken: weightBytes,
                             decodeWeightGBs: Double(weightBytes) * tg.tokensPerSecondMean / 1e9, profile: profiles)
         if readProbe {
-            common.log("bench: measuring read bandwidth (\(common.threads) threads)")
-            let bandwidth = ReadBandwidth.measure(bytes: 1 << 30, pool: pool) / 1e9
-            report.readBandwidthGBs = bandwidth
-            report.decodeFractionOfBandwidth = report.decodeWeightGBs / bandwidth
+            common.log("bench: \(repetitions) rounds of tg\(genTokens) and the read probe (\(common.threads) threads)")
+            let probe = ReadProbe(bytes: 1 << 30, pool: pool)
+            let rounds = (0..<repetitions).map { _ in
+                let start = monotonicSeconds()
+                let tokens = decode()
+                let stream = Double(weightBytes * tokens) / (monotonicSeconds() - start)
+                return ProbeRound(decodeWeightGBs: stream / 1e9, readBandwidthGBs: probe.bestRate(of: 2) / 1e9)
+            }
+            report.probeRounds = rounds
+            report.readBandwidthGBs = median(rounds.map(\.readBandwidthGBs))
+            report.decodeFractionOfBandwidth = median(rounds.map { $0.decodeWeightGBs / $0.readBandwidthGBs })
         }
         if common.json {
             try common.printJSON(report)
@@ -190,7 +209,7 @@ struct BenchCommand: ParsableCommand {
         var stream = String(format: "weights: %.1f MB read a decode step, %.1f GB/s at tg's rate",
                             Double(r.weightBytesPerToken) / 1e6, r.decodeWeightGBs)
         if let bandwidth = r.readBandwidthGBs, let fraction = r.decodeFractionOfBandwidth {
-            stream += String(format: ", %.0f%% of the read probe's %.1f GB/s", 100 * fraction, bandwidth)
+            stream += String(format: "; in rounds with the read probe (median %.1f GB/s), %.0f%% of it", bandwidth, 100 * fraction)
         }
         lines.append(stream)
         lines.append("memory: peak RSS \(mb(r.memory.peakResidentBytes)); now file-backed \(mb(r.memory.fileBackedBytes)), "

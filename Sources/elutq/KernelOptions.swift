@@ -7,7 +7,7 @@ extension TablePrecision: ExpressibleByArgument {}
 /// How the commands that run a `.hlq` model compute its matrices.
 struct KernelOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "The LUT kernels' activation tables: int8, precise or mixed (default: int8; precise for ppl and bench-kernel).",
+        "The LUT kernels' activation tables: int8, precise or mixed (default: int8; precise for ppl).",
         discussion: """
             int8 tables hold about 8 bits of each partial sum, as llama.cpp's q8 activations do: \
             within 0.2% of exact float perplexity on the usable models measured. precise tables hold \

@@ -14,6 +14,5 @@ func medianSeconds(repetitions: Int, _ body: (Int) -> Void) -> Double {
         body(r + 1)
         times.append(monotonicSeconds() - start)
     }
-    times.sort()
-    return times[times.count / 2]
+    return median(times)
 }
