@@ -38,10 +38,9 @@ LUT_FLOAT_AVX512 static inline void prefetch_positions(const float *keys, const 
                                                        int32_t head_size, int32_t j, int32_t visible) {
     for (int32_t c = 0; c < 4; c++) {
         const int32_t ahead = j + ATT_PREFETCH_AHEAD + c;
-        for (int32_t d = 0; d < head_size; d += 16) {
-            if (ahead < visible) _mm_prefetch((const char *)(keys + (int64_t)ahead * kv_stride + d), _MM_HINT_T1);
-            _mm_prefetch((const char *)(values + (int64_t)(j + c) * kv_stride + d), _MM_HINT_T1);
-        }
+        if (ahead < visible)
+            for (int32_t d = 0; d < head_size; d += 16) _mm_prefetch((const char *)(keys + (int64_t)ahead * kv_stride + d), _MM_HINT_T1);
+        for (int32_t d = 0; d < head_size; d += 16) _mm_prefetch((const char *)(values + (int64_t)(j + c) * kv_stride + d), _MM_HINT_T1);
     }
 }
 

@@ -79,8 +79,8 @@ vnni_block(const int8_t *w, const float *wscales, int32_t cols, const int16_t *x
 /// Prefetches the four rows Q8_PREFETCH_ROWS after row r (while they are before row_end): the
 /// hardware prefetcher alone leaves a third of the bandwidth unused on one thread. `to_l2` asks for
 /// the lines in L2 only (prefetcht1): on the AVX-512 machine (AMD Zen 4) prefetches into L1 hold its
-/// few L1 miss buffers and the stream stalls on them (lut_internal.h). The AVX2 path keeps T0, as
-/// measured on its machine.
+/// few L1 miss buffers and the stream stalls on them (lut_internal.h). The AVX2 path keeps T0: its
+/// machine (AVX2 only) was not available to measure T1 on.
 static inline __attribute__((always_inline)) void prefetch_ahead(const int8_t *w, int32_t cols, int32_t r, int32_t row_end,
                                                                  int to_l2) {
     if (r + Q8_PREFETCH_ROWS + 4 > row_end) return;

@@ -16,3 +16,9 @@ func medianSeconds(repetitions: Int, _ body: (Int) -> Void) -> Double {
     }
     return median(times)
 }
+
+/// The median of some measurements (the upper one of an even count's middle two).
+func median(_ values: [Double]) -> Double {
+    precondition(!values.isEmpty, "the median of nothing")
+    return values.sorted()[values.count / 2]
+}

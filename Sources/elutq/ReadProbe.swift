@@ -40,9 +40,3 @@ final class ReadProbe {
         return best
     }
 }
-
-/// The median of some measurements (the upper one of an even count's middle two).
-func median(_ values: [Double]) -> Double {
-    precondition(!values.isEmpty, "the median of nothing")
-    return values.sorted()[values.count / 2]
-}
