@@ -51,24 +51,22 @@ public final class StudentModel: @unchecked Sendable {
     }
 
     /// Writes the head's transpose, [embeddingSize][vocabularySize], into `out`: the one dense
-    /// copy of the head training keeps, built 16 rows at a time from a float, half-float or q8
-    /// head. An HLQ head (`--recipe output=hlq…`, rare) is dequantized whole first, so for a
-    /// moment it is held twice.
+    /// copy of the head training keeps, built 16 rows at a time from whatever the file stores
+    /// (float, half-float, q8 or HLQ), so no second copy of a large head is ever held.
     func transposeHead(into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        let (d, vocabulary) = (config.embeddingSize, config.vocabularySize)
-        guard let rows = EmbeddingTable(head) else {
-            Self.dense(head).withUnsafeBufferPointer { dense in
-                DenseProduct.transpose(dense.baseAddress!, ldx: d, rows: vocabulary, cols: d, into: out, ldt: vocabulary)
-            }
-            return
-        }
+        let (d, vocabulary, head) = (config.embeddingSize, config.vocabularySize, self.head)
+        let rows = EmbeddingTable(head)
         pool.parallelFor((vocabulary + 15) / 16) { blocks in
             // [16][embeddingSize]: rows of the head before they are transposed.
             let block = UnsafeMutablePointer<Float>.allocate(capacity: 16 * d)
             defer { block.deallocate() }
             for first in stride(from: blocks.lowerBound * 16, to: min(vocabulary, blocks.upperBound * 16), by: 16) {
                 let count = min(16, vocabulary - first)
-                for r in 0..<count { rows.row(first + r, into: block + r * d) }
+                if case .lut(let matrix) = head {
+                    matrix.dequantize(rows: first..<(first + count), into: block)
+                } else {
+                    for r in 0..<count { rows!.row(first + r, into: block + r * d) }
+                }
                 DenseProduct.transpose(block, ldx: d, rows: count, cols: d, into: out + first, ldt: vocabulary)
             }
         }

@@ -16,6 +16,8 @@ struct QuantizeCommand: ParsableCommand {
             (hlq: the paper's free per-plane scales; uniform: min-max with an integer zero point). \
             --recipe overrides precisions per tensor class, e.g. 'attn=4,mlp=2,embedding=q8,output=hlq4', \
             or per block, e.g. 'blk.0-2.ffn_down=hlq4/256'. \
+            By default embeddings are q8, a tied head reads them, and an untied head is hlq4/64 \
+            (it is read whole every token; 'output=q8' keeps it at 8 bits). \
             With --calibrate, GPTQ fits the layers block by block on the model's own activations; \
             --target-bpw then picks 2, 3 or 4 bits per layer to meet an average. \
             The model is written to a temporary file next to OUT, synced and renamed, so an interrupted \
@@ -70,7 +72,7 @@ struct QuantizeCommand: ParsableCommand {
         var recipe = QuantizationRecipe(
             method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
             overrides: spec.overrides, embedding: spec.embedding ?? .q8,
-            output: spec.output ?? (source.config.tiedEmbeddings ? nil : .q8), averageBitsPerWeight: 0)
+            output: spec.output ?? QuantizationRecipe.defaultOutput(for: source.config), averageBitsPerWeight: 0)
         // With --finetune, GPTQ's model is an intermediate file next to the output, removed at the end.
         let quantized = finetune == nil ? output : Self.intermediatePath(for: output)
         common.log("quantizing \(input) (\(source.config.architecture), \(source.config.layers) blocks) to \(quantized)")

@@ -6,7 +6,8 @@ import TestSupport
 
 /// A small random llama-style model written twice: in float (the finetuning source) and with its
 /// linear layers quantized to 2-bit HLQ (the model to finetune), with a byte-level tokenizer of
-/// 256 tokens so any text works as calibration data.
+/// 256 tokens so any text works as calibration data. With `headBits`, the head is a tensor of its
+/// own, stored as HLQ at that many bits in the quantized file (as `quantize` stores an untied head).
 struct TinyModel {
     let directory: URL
     var source: String { directory.appendingPathComponent("float.hlq").path }
@@ -31,10 +32,12 @@ struct TinyModel {
     }
 
     /// Writes both files into `directory`.
-    init(in directory: URL, seed: UInt64 = 3) throws {
+    init(in directory: URL, seed: UInt64 = 3, headBits: Int? = nil) throws {
         self.directory = directory
         var random = SeededRandom(seed: seed)
-        let c = Self.config, d = c.embeddingSize, q = c.heads * c.headSize, f = c.feedForwardSize
+        var c = Self.config
+        c.tiedEmbeddings = headBits == nil
+        let d = c.embeddingSize, q = c.heads * c.headSize, f = c.feedForwardSize
         var tensors: [(name: String, rows: Int, cols: Int, values: [Float])] = [
             ("token_embd.weight", c.vocabularySize, d, random.weights(c.vocabularySize * d, scale: 0.5)),
         ]
@@ -48,26 +51,31 @@ struct TinyModel {
             tensors.append((p + "ffn_norm.weight", 1, d, (0..<d).map { _ in Float.random(in: 0.8...1.2, using: &random) }))
         }
         tensors.append(("output_norm.weight", 1, d, (0..<d).map { _ in Float.random(in: 0.8...1.2, using: &random) }))
+        if headBits != nil {
+            tensors.append(("output.weight", c.vocabularySize, d, random.weights(c.vocabularySize * d, scale: 0.15)))
+        }
 
         let pool = ThreadPool(threadCount: 1)
         for quantize in [false, true] {
             let writer = try HLQFileWriter(destination: quantize ? quantized : source)
             for t in tensors {
                 let shape = t.rows == 1 ? [t.cols] : [t.cols, t.rows]
-                if quantize, LinearLayer(tensorName: t.name) != nil {
+                if quantize, let layer = LinearLayer(tensorName: t.name) {
+                    let bits = layer == .outputHead ? headBits! : 2
                     let packed = PackedMatrix(t.values.withUnsafeBufferPointer {
-                        Quantizer.quantize($0, rows: t.rows, cols: t.cols, planes: 2, groupSize: 32, method: .hlq, pool: pool)
+                        Quantizer.quantize($0, rows: t.rows, cols: t.cols, planes: bits, groupSize: 32, method: .hlq, pool: pool)
                     })
-                    try packed.bits.withUnsafeBytes { bits in
+                    try packed.bits.withUnsafeBytes { packedBits in
                         try packed.params.withUnsafeBytes { params in
-                            try writer.append(name: t.name, type: .hlq(bits: 2, groupSize: 32), shape: shape, parts: [bits, params])
+                            try writer.append(name: t.name, type: .hlq(bits: bits, groupSize: 32), shape: shape, parts: [packedBits, params])
                         }
                     }
                 } else {
                     try t.values.withUnsafeBytes { try writer.append(name: t.name, type: .f32, shape: shape, parts: [$0]) }
                 }
             }
-            let recipe = QuantizationRecipe(method: .hlq, bits: quantize ? 2 : 32, groupSize: 32, embedding: .f32, output: nil,
+            let recipe = QuantizationRecipe(method: .hlq, bits: quantize ? 2 : 32, groupSize: 32, embedding: .f32,
+                                            output: quantize ? headBits.map { .hlq(bits: $0, groupSize: 32) } : headBits.map { _ in .f32 },
                                             averageBitsPerWeight: quantize ? 2.5 : 32)
             try writer.finish(metadata: HLQFileMetadata(config: c, tokenizer: Self.tokenizer, recipe: recipe,
                                                         sourceSHA256: String(repeating: "0", count: 64), creator: "test",

@@ -192,11 +192,13 @@ import Runtime
     }
 }
 
-/// The training forward scores a model as `elutq ppl` does on the runtime's LUT kernels.
+/// The training forward scores a model as `elutq ppl` does on the runtime's LUT kernels, with
+/// the head tied to float embeddings or stored apart as 4-bit HLQ (`quantize`'s untied default).
 @Suite struct TrainingForwardTests {
-    @Test func perplexityMatchesTheRuntimes() throws {
+    @Test(arguments: [nil, 4])
+    func perplexityMatchesTheRuntimes(headBits: Int?) throws {
         try withTemporaryDirectory { directory in
-            let model = try TinyModel(in: directory)
+            let model = try TinyModel(in: directory, headBits: headBits)
             let pool = ThreadPool(threadCount: 2)
             let loaded = try LoadedModel.open(model.quantized, pool: pool)
             let tokens = loaded.tokenizer.encode(try TinyModel.text())
