@@ -58,6 +58,7 @@ extension LUTMatrix {
     /// Rows `rows` of the float matrix, into `out` ([rows.count][cols]), a row at a time: a large
     /// head can be expanded piece by piece without holding all its patterns.
     public func dequantize(rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "rows \(rows) of a \(self.rows)-row matrix")
         let groups = Int(elutq_group_count(Int32(cols), Int32(groupSize)))
         // [cols], [groups][planes], [groups]: the row being expanded.
         var patterns = [UInt8](repeating: 0, count: cols)

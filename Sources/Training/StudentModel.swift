@@ -55,18 +55,13 @@ public final class StudentModel: @unchecked Sendable {
     /// (float, half-float, q8 or HLQ), so no second copy of a large head is ever held.
     func transposeHead(into out: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let (d, vocabulary, head) = (config.embeddingSize, config.vocabularySize, self.head)
-        let rows = EmbeddingTable(head)
         pool.parallelFor((vocabulary + 15) / 16) { blocks in
             // [16][embeddingSize]: rows of the head before they are transposed.
             let block = UnsafeMutablePointer<Float>.allocate(capacity: 16 * d)
             defer { block.deallocate() }
             for first in stride(from: blocks.lowerBound * 16, to: min(vocabulary, blocks.upperBound * 16), by: 16) {
                 let count = min(16, vocabulary - first)
-                if case .lut(let matrix) = head {
-                    matrix.dequantize(rows: first..<(first + count), into: block)
-                } else {
-                    for r in 0..<count { rows!.row(first + r, into: block + r * d) }
-                }
+                Self.expand(head, rows: first..<(first + count), into: block)
                 DenseProduct.transpose(block, ldx: d, rows: count, cols: d, into: out + first, ldt: vocabulary)
             }
         }
@@ -90,15 +85,18 @@ public final class StudentModel: @unchecked Sendable {
     /// A stored matrix as dense floats, [rows][cols], computed as the runtime computes it.
     static func dense(_ matrix: LinearWeight) -> [Float] {
         var out = [Float](repeating: 0, count: matrix.rows * matrix.cols)
-        if case .lut(let m) = matrix {
-            m.dequantize(into: &out)
-        } else {
-            let rows = EmbeddingTable(matrix)!
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<matrix.rows { rows.row(r, into: o.baseAddress! + r * matrix.cols) }
-            }
-        }
+        out.withUnsafeMutableBufferPointer { expand(matrix, rows: 0..<matrix.rows, into: $0.baseAddress!) }
         return out
+    }
+
+    /// Rows `rows` of a stored matrix as floats, into `out` ([rows.count][cols]).
+    static func expand(_ matrix: LinearWeight, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        if case .lut(let m) = matrix {
+            m.dequantize(rows: rows, into: out)
+        } else {
+            let table = EmbeddingTable(matrix)!
+            for r in rows { table.row(r, into: out + (r - rows.lowerBound) * matrix.cols) }
+        }
     }
 
     /// Writes the model to `path` (atomically, through `HLQFileWriter`): every tensor as the source

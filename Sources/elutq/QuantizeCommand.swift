@@ -70,9 +70,8 @@ struct QuantizeCommand: ParsableCommand {
             throw ValidationError("--recipe names block \(highest), but \(input) has blocks 0-\(source.config.layers - 1)")
         }
         var recipe = QuantizationRecipe(
-            method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
-            overrides: spec.overrides, embedding: spec.embedding ?? .q8,
-            output: spec.output ?? QuantizationRecipe.defaultOutput(for: source.config), averageBitsPerWeight: 0)
+            for: source.config, method: QuantizationRecipe.Method(rawValue: method)!, bits: bits, groupSize: groupSize,
+            overrides: spec.overrides, embedding: spec.embedding, output: spec.output)
         // With --finetune, GPTQ's model is an intermediate file next to the output, removed at the end.
         let quantized = finetune == nil ? output : Self.intermediatePath(for: output)
         common.log("quantizing \(input) (\(source.config.architecture), \(source.config.layers) blocks) to \(quantized)")

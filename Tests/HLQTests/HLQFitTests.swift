@@ -136,5 +136,11 @@ import TestSupport
         var out = [Float](repeating: .nan, count: rows * cols)
         out.withUnsafeMutableBufferPointer { packed.matrix.dequantize(into: $0.baseAddress!) }
         #expect(out == q.dequantized())
+        // Any run of rows alone (as finetuning expands a head): the same rows of the whole, across 32-row blocks.
+        for range in [0..<1, min(5, rows / 2)..<(rows - 1), (rows - 3)..<rows] {
+            var part = [Float](repeating: .nan, count: range.count * cols)
+            part.withUnsafeMutableBufferPointer { packed.matrix.dequantize(rows: range, into: $0.baseAddress!) }
+            #expect(part == Array(out[(range.lowerBound * cols)..<(range.upperBound * cols)]), "rows \(range)")
+        }
     }
 }

@@ -7,7 +7,9 @@ import TestSupport
 /// A small random llama-style model written twice: in float (the finetuning source) and with its
 /// linear layers quantized to 2-bit HLQ (the model to finetune), with a byte-level tokenizer of
 /// 256 tokens so any text works as calibration data. With `headBits`, the head is a tensor of its
-/// own, stored as HLQ at that many bits in the quantized file (as `quantize` stores an untied head).
+/// own (with weights as small as the blocks', so perplexity stays in a range where float rounding
+/// does not show), stored as HLQ at that many bits in the quantized file, as `quantize` stores an
+/// untied head.
 struct TinyModel {
     let directory: URL
     var source: String { directory.appendingPathComponent("float.hlq").path }
@@ -75,7 +77,7 @@ struct TinyModel {
                 }
             }
             let recipe = QuantizationRecipe(method: .hlq, bits: quantize ? 2 : 32, groupSize: 32, embedding: .f32,
-                                            output: quantize ? headBits.map { .hlq(bits: $0, groupSize: 32) } : headBits.map { _ in .f32 },
+                                            output: headBits == nil ? nil : quantize ? .hlq(bits: headBits!, groupSize: 32) : .f32,
                                             averageBitsPerWeight: quantize ? 2.5 : 32)
             try writer.finish(metadata: HLQFileMetadata(config: c, tokenizer: Self.tokenizer, recipe: recipe,
                                                         sourceSHA256: String(repeating: "0", count: 64), creator: "test",

@@ -53,10 +53,11 @@ import Runtime
         }
     }
 
-    @Test(arguments: [FinetuneOptions.Objective.distillation, .nextToken])
-    func endToEndTuningLowersTheHeldOutLoss(objective: FinetuneOptions.Objective) throws {
+    /// Also with the head a 4-bit HLQ tensor of its own, which stays frozen: written back as it was.
+    @Test(arguments: [(FinetuneOptions.Objective.distillation, nil), (.nextToken, nil), (.distillation, 4)])
+    func endToEndTuningLowersTheHeldOutLoss(objective: FinetuneOptions.Objective, headBits: Int?) throws {
         try withTemporaryDirectory { directory in
-            let model = try TinyModel(in: directory)
+            let model = try TinyModel(in: directory, headBits: headBits)
             let out = directory.appendingPathComponent("out.hlq").path
             var options = Self.options(.e2e)
             options.objective = objective
@@ -64,6 +65,9 @@ import Runtime
             let heldOut = try #require(report.endToEndHeldOut)
             #expect(heldOut.after < heldOut.before, "\(heldOut)")
             #expect(report.endToEndSteps == options.epochs * 9)
+            let before = try HLQFile(path: model.quantized), after = try HLQFile(path: out)
+            #expect(before.tensor(named: "output.weight").map { Array(before.data(of: $0)) }
+                    == after.tensor(named: "output.weight").map { Array(after.data(of: $0)) })
         }
     }
 
@@ -193,7 +197,8 @@ import Runtime
 }
 
 /// The training forward scores a model as `elutq ppl` does on the runtime's LUT kernels, with
-/// the head tied to float embeddings or stored apart as 4-bit HLQ (`quantize`'s untied default).
+/// the head tied to float embeddings or stored apart as 4-bit HLQ (as `quantize` stores an untied
+/// head, here in groups of 32).
 @Suite struct TrainingForwardTests {
     @Test(arguments: [nil, 4])
     func perplexityMatchesTheRuntimes(headBits: Int?) throws {
