@@ -241,3 +241,8 @@ void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_
         }
     }
 }
+
+void elutq_prefetch_l2(const void *start, int64_t bytes) {
+    const char *p = (const char *)start;
+    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 2);
+}

@@ -106,6 +106,12 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                            observe: ((InputSite, LinearInput) -> Void)?) {
+        // One thread reads this layer's whole cache in attention below: ask for it now, so it
+        // arrives during the q/k/v products (with more threads, each reads part, into its own L2).
+        if count == 1 && pool.threadCount == 1 {
+            DecodeAttention.prefetch(keys: keys + layer * contextLength * kvSize, values: values + layer * contextLength * kvSize,
+                                     positions: position, kvSize: kvSize)
+        }
         normalize(count: count, weight: block.attentionNorm, into: attentionInput)
         attentionInput.invalidate(count: count)
         observe?(.attention, attentionInput)
