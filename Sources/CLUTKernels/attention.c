@@ -243,6 +243,7 @@ void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_
 }
 
 void elutq_prefetch_l2(const void *start, int64_t bytes) {
-    const char *p = (const char *)start;
-    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 2);
+    // From the line holding the first byte to the line holding the last.
+    const uintptr_t first = (uintptr_t)start & ~(uintptr_t)63, end = (uintptr_t)start + (uintptr_t)bytes;
+    for (uintptr_t line = first; line < end; line += 64) __builtin_prefetch((const void *)line, 0, 2);
 }

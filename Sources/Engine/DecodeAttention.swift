@@ -15,15 +15,14 @@ public enum DecodeAttention {
     }
 
     /// Asks for the first `positions` cached keys and values of a layer (`kvSize` floats each) to
-    /// be brought into L2 while other work runs, without waiting for them.
+    /// be brought into L2 while other work runs (`elutq_prefetch_l2`).
     ///
     /// A decode step streams the weights through the caches between one layer's attention and the
-    /// next, so the cache comes from memory in short strided runs whose loads wait on it; asked for
-    /// before the layer's q/k/v products, it arrives while they run. One-thread SmolLM2 2-bit decode
-    /// (`elutq bench --threads 1 --profile`, interleaved runs): attention 0.31–0.36 → 0.18–0.22 ms
-    /// a step at tg128, 2.2–3.2 → 1.3–1.8 at tg1024 and 5.5–6.4 → 3.0–3.4 at tg2000, where a
-    /// layer's cache outgrows L2 (capped at a quarter of L2, it gained less there). Only for a
-    /// thread that then reads it all: each core has its own L2.
+    /// next, so the cache comes from memory in short strided runs, one per key/value head, and
+    /// attention's loads wait on them. Asked for before the layer's q/k/v products, the cache
+    /// arrives while they run; where a layer's cache outgrows L2, what L2 evicts goes to L3 (a
+    /// victim cache on these AMD cores), still closer than memory. See the README ("one thread
+    /// asks for a layer's whole cache early") for what it saves, and why only one thread does it.
     public static func prefetch(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, positions: Int, kvSize: Int) {
         let bytes = Int64(positions * kvSize * MemoryLayout<Float>.size)
         elutq_prefetch_l2(keys, bytes)

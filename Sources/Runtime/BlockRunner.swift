@@ -106,17 +106,19 @@ public final class BlockRunner: @unchecked Sendable {
 
     private func attention(_ block: BlockWeights, layer: Int, count: Int, position: Int,
                            observe: ((InputSite, LinearInput) -> Void)?) {
+        let layerKeys = keys + layer * contextLength * kvSize, layerValues = values + layer * contextLength * kvSize
         // One thread reads this layer's whole cache in attention below: ask for it now, so it
         // arrives during the q/k/v products (with more threads, each reads part, into its own L2).
+        // Issuing the requests is attention's work in the profile.
         if count == 1 && pool.threadCount == 1 {
-            DecodeAttention.prefetch(keys: keys + layer * contextLength * kvSize, values: values + layer * contextLength * kvSize,
-                                     positions: position, kvSize: kvSize)
+            StepProfile.measure(profile, .attention) {
+                DecodeAttention.prefetch(keys: layerKeys, values: layerValues, positions: position, kvSize: kvSize)
+            }
         }
         normalize(count: count, weight: block.attentionNorm, into: attentionInput)
         attentionInput.invalidate(count: count)
         observe?(.attention, attentionInput)
         // New keys and values go straight into the cache at their positions.
-        let layerKeys = keys + layer * contextLength * kvSize, layerValues = values + layer * contextLength * kvSize
         let newKeys = layerKeys + position * kvSize, newValues = layerValues + position * kvSize
         LinearWeight.multiply([(block.query, queries, querySize), (block.key, newKeys, kvSize), (block.value, newValues, kvSize)],
                               input: attentionInput, pool: pool, profile: profile)

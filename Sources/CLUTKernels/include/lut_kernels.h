@@ -166,8 +166,9 @@ void elutq_attend(const float *q, int64_t q_stride, int32_t heads, int32_t head_
                   const float *values, int64_t kv_stride, int32_t visible, float scale, float *scores,
                   float *out, int64_t out_stride);
 
-/// Asks for `bytes` from `start` to be brought into L2 (prefetcht1 on x86, the compiler's
-/// level-2 hint elsewhere), one request per 64-byte line, without waiting for them.
+/// Asks for the 64-byte lines holding `bytes` from `start` to be brought into L2 (prefetcht1 on
+/// x86, PRFM PLDL2KEEP on AArch64, nothing where the target has no such hint). It does not wait
+/// for the data, though a long run of requests stalls on the core's miss buffers.
 void elutq_prefetch_l2(const void *start, int64_t bytes);
 
 /// Float32 products for the float reference path: y[v * ldy + r] = sum_k w[r * cols + k] * x[v * ldx + k]
