@@ -24,19 +24,16 @@ final class ReadProbe {
 
     deinit { buffer.deallocate() }
 
-    /// Bytes a second of the best of `passes` passes over the buffer.
+    /// Bytes a second of the best of `passes` passes over the buffer. The probe's result is not
+    /// needed: the call goes to C, which the optimiser cannot see into, and the C function folds
+    /// every load into what it returns, so no read is dropped.
     func bestRate(of passes: Int) -> Double {
         var best = 0.0
-        var sink: UInt64 = 0
         for _ in 0..<max(1, passes) {
             let start = monotonicSeconds()
-            pool.run { participant in
-                let value = elutq_read_probe(self.buffer + participant * self.chunk, self.chunk)
-                if value == 42 { sink &+= 1 }
-            }
+            pool.run { participant in _ = elutq_read_probe(self.buffer + participant * self.chunk, self.chunk) }
             best = max(best, Double(chunk * pool.threadCount) / (monotonicSeconds() - start))
         }
-        if sink == 1 { print("") }  // keeps the reads observable
         return best
     }
 }
